@@ -1,0 +1,2 @@
+//! emqx-render binary entry point.
+fn main() {}
