@@ -1,2 +1,18 @@
-//! emqx-render: an offline compiler from the EMQX Operator's `EMQX` resource to Kubernetes manifests.
+//! emqx-render: an offline compiler from the EMQX Operator's `EMQX` resource to Kubernetes
+//! manifests. Data flows one way: text → spec → model → objects → bytes.
+//!
+//! `spec` reads what the user wrote, `validate` checks it, `model` applies the CRD defaults and
+//! reads the HOCON config (`hocon`), `build` makes typed Kubernetes objects, `manifest` orders
+//! them, `output` serializes them; `compile` runs the pure pipeline and `cli` does the I/O.
+pub mod build;
+pub mod cli;
+pub mod compile;
+pub mod diag;
 pub mod hocon;
+pub mod manifest;
+pub mod model;
+pub mod output;
+pub mod settings;
+pub mod spec;
+pub mod validate;
+pub mod yaml;

@@ -1,0 +1,529 @@
+//! What we will build: a cluster spec normalized into one model, every CRD default applied the
+//! way the API server applies structural defaults, the HOCON config read into facts.
+//! Each front end (v2alpha1, v2beta1, later ones) lands here; `build/` sees only this.
+
+pub mod defaults;
+pub mod version;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::hocon::{self, facts::ConfigFacts};
+use crate::settings::Settings;
+use crate::spec::{ApiVersion, ClusterSpec, p, v2};
+use crate::yaml::Seg;
+use defaults as d;
+use version::Version;
+
+/// A normalized cluster, ready to build.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub name: String,
+    pub namespace: String,
+    /// `metadata.labels` of the resource: the operator copies them to the headless Service,
+    /// PDBs, Secrets and ConfigMap only.
+    pub labels: BTreeMap<String, String>,
+    pub image: String,
+    /// `None`: the tag is not a version; the current contract is assumed.
+    pub version: Option<Version>,
+    pub image_pull_policy: Option<String>,
+    pub image_pull_secrets: Vec<core::LocalObjectReference>,
+    pub service_account_name: Option<String>,
+    pub cluster_domain: String,
+    /// The exact bytes of `emqx.conf`.
+    pub config: String,
+    pub facts: ConfigFacts,
+    pub api_keys: ApiKeys,
+    pub revision_history_limit: i32,
+    pub min_ready_seconds: i32,
+    pub core: Role,
+    pub replicant: Option<Role>,
+    pub dashboard_service: Option<ServiceTemplate>,
+    pub listeners_service: Option<ServiceTemplate>,
+}
+
+/// Bootstrap API keys: literal ones (they go into a Secret) and ones read from Secrets.
+#[derive(Debug, Clone, Default)]
+pub struct ApiKeys {
+    pub literal: Vec<(String, String)>,
+    pub refs: Vec<(KeySel, KeySel)>,
+}
+
+impl ApiKeys {
+    pub fn is_empty(&self) -> bool {
+        self.literal.is_empty() && self.refs.is_empty()
+    }
+}
+
+/// A key of a Secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeySel {
+    pub secret_name: String,
+    pub secret_key: String,
+}
+
+/// Core or replicant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleKind {
+    Core,
+    Replicant,
+}
+
+impl RoleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleKind::Core => "core",
+            RoleKind::Replicant => "replicant",
+        }
+    }
+}
+
+/// One role's pod and workload settings, defaults applied.
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub kind: RoleKind,
+    /// `None` only when the template has no `spec` (the CRD then defaults nothing).
+    pub replicas: Option<i32>,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub spec: v2::RoleSpec,
+    pub pvc: Option<core::PersistentVolumeClaimSpec>,
+}
+
+/// A Service template: the user's metadata and spec; ports are merged and the selector set later.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceTemplate {
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub spec: core::ServiceSpec,
+}
+
+fn probe(defaults: (i32, i32, i32)) -> core::Probe {
+    core::Probe {
+        initial_delay_seconds: Some(defaults.0),
+        period_seconds: Some(defaults.1),
+        failure_threshold: Some(defaults.2),
+        http_get: Some(core::HTTPGetAction {
+            path: Some(d::PROBE_PATH.into()),
+            port: IntOrString::String(d::PROBE_PORT_NAME.into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The CRD's whole-object defaults inside a template `spec` that exists.
+fn apply_spec_defaults(s: &mut v2::RoleSpec) {
+    s.liveness_probe.get_or_insert_with(|| probe(d::LIVENESS));
+    s.readiness_probe.get_or_insert_with(|| probe(d::READINESS));
+    s.pod_security_context
+        .get_or_insert_with(|| core::PodSecurityContext {
+            run_as_user: Some(d::EMQX_UID),
+            run_as_group: Some(d::EMQX_UID),
+            fs_group: Some(d::EMQX_UID),
+            fs_group_change_policy: Some("Always".into()),
+            supplemental_groups: Some(vec![d::EMQX_UID]),
+            ..Default::default()
+        });
+    s.container_security_context
+        .get_or_insert_with(|| core::SecurityContext {
+            run_as_user: Some(d::EMQX_UID),
+            run_as_group: Some(d::EMQX_UID),
+            run_as_non_root: Some(true),
+            ..Default::default()
+        });
+}
+
+/// Spec → model. Problems come back located; warnings ride along with a successful result.
+pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let at = &spec.at;
+    let doc = &spec.doc;
+    let meta = doc.metadata.clone().unwrap_or_default();
+    let s = doc.spec.clone().unwrap_or_default();
+    let name = meta.name.clone().unwrap_or_default();
+    let namespace = meta
+        .namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| settings.namespace.clone());
+    let v1 = spec.version == ApiVersion::V2alpha1;
+
+    // Image (v2alpha1 also accepts the 2022 `emqxTemplate.image` alias; validate.rs checks conflicts).
+    let alias = s.emqx_template.as_ref().and_then(|t| t.image.clone());
+    let image = match (&s.image, alias) {
+        (Some(i), _) => i.clone(),
+        (None, Some(a)) if v1 => {
+            diags.push(
+                Diagnostic::warning(
+                    "image-alias",
+                    "spec.emqxTemplate.image",
+                    "read as spec.image; no v2alpha1 operator ever read this field",
+                )
+                .at(at.key(&p("spec.emqxTemplate.image")))
+                .help("write `spec.image` instead"),
+            );
+            a
+        }
+        _ => String::new(),
+    };
+    let version = version::image_tag(&image).and_then(version::parse_tag);
+    if version.is_none() && !image.is_empty() {
+        diags.push(
+            Diagnostic::warning(
+                "image-version-unknown",
+                "spec.image",
+                format!(
+                    "cannot read an EMQX version from image `{image}`; assuming EMQX 5.1 or newer"
+                ),
+            )
+            .at(at.value(&p("spec.image")))
+            .help("pin a version tag such as emqx/emqx:5.8.6 so the environment matches the image"),
+        );
+    }
+
+    // Config: the operator's default listener lines, a blank line, then the user's HOCON verbatim.
+    let (data_path, data) = if v1 {
+        ("spec.bootstrapConfig", s.bootstrap_config.clone())
+    } else {
+        (
+            "spec.config.data",
+            s.config.as_ref().and_then(|c| c.data.clone()),
+        )
+    };
+    let data = data.unwrap_or_default();
+    let config = format!("{}\n{}", d::DEFAULT_LISTENER_LINES, data);
+    let data_segs = p(data_path);
+    let hocon_loc = |pos: hocon::Pos| {
+        if pos.line > d::DEFAULT_LINES_COUNT {
+            at.hocon(
+                &data_segs,
+                hocon::Pos {
+                    line: pos.line - d::DEFAULT_LINES_COUNT,
+                    col: pos.col,
+                },
+            )
+        } else {
+            at.value(&data_segs)
+        }
+    };
+    let facts = match hocon::parse(&config) {
+        Ok(root) => {
+            let (facts, problems) = hocon::facts::analyze(&root);
+            for pr in problems {
+                diags.push(
+                    Diagnostic::error(
+                        "config-value",
+                        format!("{data_path}: {}", pr.path),
+                        pr.message,
+                    )
+                    .at(hocon_loc(pr.pos))
+                    .help(pr.help),
+                );
+            }
+            facts
+        }
+        Err(e) => {
+            diags.push(
+                Diagnostic::error(
+                    "config-syntax",
+                    data_path,
+                    format!("invalid HOCON: {}", e.message),
+                )
+                .at(hocon_loc(e.pos))
+                .help(e.help),
+            );
+            ConfigFacts::default()
+        }
+    };
+    check_listener_names(&facts, data_path, &hocon_loc, &mut diags);
+    if let Some(pos) = facts.cookie_pos {
+        if facts.cookie.is_some() {
+            diags.push(
+                Diagnostic::warning("cookie-in-config", format!("{data_path}: node.cookie"), "the Erlang cookie is written in the spec, so it sits in Git and in the rendered Secret")
+                    .at(hocon_loc(pos))
+                    .help(format!("remove node.cookie and create the Secret {name}-node-cookie (key node_cookie) in the cluster instead")),
+            );
+        }
+    }
+
+    // Bootstrap API keys.
+    let mut api_keys = ApiKeys::default();
+    for k in s.bootstrap_api_keys.iter().flatten() {
+        match (&k.key, &k.secret, &k.secret_ref) {
+            (Some(key), Some(secret), None) => api_keys.literal.push((key.clone(), secret.clone())),
+            (_, _, Some(r)) => {
+                let sel = |x: &Option<v2::KeyRef>| {
+                    x.as_ref().map(|x| KeySel {
+                        secret_name: x.secret_name.clone().unwrap_or_default(),
+                        secret_key: x.secret_key.clone().unwrap_or_default(),
+                    })
+                };
+                if let (Some(a), Some(b)) = (sel(&r.key), sel(&r.secret)) {
+                    api_keys.refs.push((a, b));
+                }
+            }
+            _ => {}
+        }
+    }
+    if !api_keys.literal.is_empty() {
+        diags.push(
+            Diagnostic::warning(
+                "api-key-in-spec",
+                "spec.bootstrapAPIKeys",
+                "literal bootstrap API keys are rendered into a Secret, so the secrets sit in Git",
+            )
+            .at(at.key(&p("spec.bootstrapAPIKeys")))
+            .help("use secretRef entries that name Secrets created in the cluster"),
+        );
+    }
+    if !api_keys.is_empty() && version.is_some_and(|v| v < version::BOOTSTRAP_FILE_SINCE) {
+        diags.push(
+            Diagnostic::warning(
+                "api-keys-unsupported",
+                "spec.bootstrapAPIKeys",
+                "EMQX before 5.0.14 has no api_key.bootstrap_file; these keys are not loaded",
+            )
+            .at(at.key(&p("spec.bootstrapAPIKeys")))
+            .help("use EMQX 5.0.14 or newer for bootstrap API keys"),
+        );
+    }
+
+    // Update strategy: the object default applies only when the object is absent.
+    let min_ready_seconds = match &s.update_strategy {
+        None => d::INITIAL_DELAY_SECONDS,
+        Some(u) => u.initial_delay_seconds.unwrap_or(0),
+    };
+
+    // Roles.
+    let core = role(
+        RoleKind::Core,
+        s.core_template.as_ref(),
+        spec.version,
+        at,
+        &mut diags,
+    );
+    let replicant = match role(
+        RoleKind::Replicant,
+        s.replicant_template.as_ref(),
+        spec.version,
+        at,
+        &mut diags,
+    ) {
+        r if r.replicas.unwrap_or(0) > 0 => Some(r),
+        _ => None,
+    };
+    let core = match core {
+        r if s.core_template.is_none() && !v1 => Role {
+            replicas: Some(d::CORE_REPLICAS_WITHOUT_TEMPLATE),
+            ..r
+        },
+        r => r,
+    };
+    if !v1 && s.core_template.as_ref().is_some_and(|t| t.spec.is_none()) {
+        diags.push(
+            Diagnostic::warning("core-template-without-spec", "spec.coreTemplate", "coreTemplate has no spec, so the CRD defaults nothing: no replicas (Kubernetes runs 1), no probes, no security contexts")
+                .at(at.key(&p("spec.coreTemplate")))
+                .help("add `spec: {replicas: N}` to coreTemplate"),
+        );
+    }
+
+    let dashboard_service = service_template(
+        s.dashboard_service_template.as_ref(),
+        "spec.dashboardServiceTemplate",
+        at,
+        &mut diags,
+    );
+    let listeners_service = service_template(
+        s.listeners_service_template.as_ref(),
+        "spec.listenersServiceTemplate",
+        at,
+        &mut diags,
+    );
+    if doc.status.is_some() {
+        diags.push(
+            Diagnostic::warning(
+                "status-ignored",
+                "status",
+                "status is written by the operator; it is ignored",
+            )
+            .at(at.key(&p("status"))),
+        );
+    }
+    for (path, what) in [(
+        "metadata.annotations",
+        "annotations of the EMQX resource are not copied to any object (as with the operator)",
+    )] {
+        if at.has(&p(path)) {
+            diags.push(Diagnostic::warning("field-ignored", path, what).at(at.key(&p(path))));
+        }
+    }
+
+    let image_pull_policy = s
+        .image_pull_policy
+        .clone()
+        .or_else(|| v1.then(|| d::V2ALPHA1_IMAGE_PULL_POLICY.to_string()));
+    let cluster = Cluster {
+        name,
+        namespace,
+        labels: meta.labels.clone().unwrap_or_default(),
+        image,
+        version,
+        image_pull_policy,
+        image_pull_secrets: s.image_pull_secrets.clone().unwrap_or_default(),
+        service_account_name: s.service_account_name.clone(),
+        cluster_domain: s
+            .cluster_domain
+            .clone()
+            .unwrap_or_else(|| d::CLUSTER_DOMAIN.to_string()),
+        config,
+        facts,
+        api_keys,
+        revision_history_limit: s
+            .revision_history_limit
+            .unwrap_or(d::REVISION_HISTORY_LIMIT),
+        min_ready_seconds,
+        core,
+        replicant,
+        dashboard_service,
+        listeners_service,
+    };
+    let ok = !diags.has_errors();
+    (ok.then_some(cluster), diags)
+}
+
+fn role(
+    kind: RoleKind,
+    tpl: Option<&v2::Template>,
+    version: ApiVersion,
+    at: &crate::spec::Locator,
+    diags: &mut Diagnostics,
+) -> Role {
+    let v1 = version == ApiVersion::V2alpha1;
+    let base = format!("spec.{}Template", kind.as_str());
+    let meta = tpl.and_then(|t| t.metadata.clone()).unwrap_or_default();
+    for field in ["name", "namespace"] {
+        let path = format!("{base}.metadata.{field}");
+        if at.has(&p(&path)) {
+            diags.push(
+                Diagnostic::warning(
+                    "field-ignored",
+                    path.clone(),
+                    format!(
+                        "ignored: emqx-render names the {} objects itself",
+                        kind.as_str()
+                    ),
+                )
+                .at(at.key(&p(&path))),
+            );
+        }
+    }
+    let spec_present = tpl.is_some_and(|t| t.spec.is_some());
+    let mut spec = tpl.and_then(|t| t.spec.clone()).unwrap_or_default();
+    // v2alpha1 with the 2022 semantics: templates always existed (the webhook made them).
+    let replicas = match (v1, spec.replicas, spec_present) {
+        (_, Some(r), _) => Some(r),
+        (true, None, _) => Some(match kind {
+            RoleKind::Core => d::V2ALPHA1_CORE_REPLICAS,
+            RoleKind::Replicant => d::V2ALPHA1_REPLICANT_REPLICAS,
+        }),
+        (false, None, true) => Some(match kind {
+            RoleKind::Core => d::CORE_REPLICAS_FIELD,
+            RoleKind::Replicant => d::REPLICANT_REPLICAS_FIELD,
+        }),
+        (false, None, false) => None,
+    };
+    if v1 || spec_present || (kind == RoleKind::Core && tpl.is_none()) {
+        apply_spec_defaults(&mut spec);
+    }
+    let pvc = if kind == RoleKind::Core {
+        spec.volume_claim_templates.take()
+    } else {
+        None
+    };
+    spec.volume_claim_templates = None;
+    Role {
+        kind,
+        replicas,
+        labels: meta.labels.unwrap_or_default(),
+        annotations: meta.annotations.unwrap_or_default(),
+        spec,
+        pvc,
+    }
+}
+
+fn service_template(
+    tpl: Option<&v2::ServiceTemplate>,
+    base: &str,
+    at: &crate::spec::Locator,
+    diags: &mut Diagnostics,
+) -> Option<ServiceTemplate> {
+    let Some(t) = tpl else {
+        return Some(ServiceTemplate::default());
+    };
+    if t.enabled == Some(false) {
+        return None;
+    }
+    for (field, why) in [
+        ("metadata.name", "emqx-render names the Service itself"),
+        (
+            "metadata.namespace",
+            "the Service lives in the cluster's namespace",
+        ),
+        ("spec.selector", "the selector is set to the cluster's pods"),
+    ] {
+        let path = format!("{base}.{field}");
+        if at.has(&p(&path)) {
+            diags.push(
+                Diagnostic::warning("field-ignored", path.clone(), format!("ignored: {why}"))
+                    .at(at.key(&p(&path))),
+            );
+        }
+    }
+    let meta = t.metadata.clone().unwrap_or_default();
+    let mut spec = t.spec.clone().unwrap_or_default();
+    spec.selector = None;
+    Some(ServiceTemplate {
+        labels: meta.labels.unwrap_or_default(),
+        annotations: meta.annotations.unwrap_or_default(),
+        spec,
+    })
+}
+
+/// Service port names must be DNS labels; two listeners cannot share a port and protocol.
+fn check_listener_names(
+    facts: &ConfigFacts,
+    data_path: &str,
+    loc: &dyn Fn(hocon::Pos) -> Option<crate::diag::Loc>,
+    diags: &mut Diagnostics,
+) {
+    let mut seen: BTreeMap<(u16, bool), &str> = BTreeMap::new();
+    for l in &facts.listeners {
+        if let Err(why) = crate::validate::dns_label(&l.port_name) {
+            diags.push(
+                Diagnostic::error("listener-name", format!("{data_path}: {}", l.path), format!("listener gives the Service port name `{}`, which {why}", l.port_name))
+                    .at(loc(l.pos))
+                    .help("rename the listener with lowercase letters, digits and `-` (e.g. `my-listener`)"),
+            );
+        }
+        if let Some(other) = seen.insert((l.port, l.udp), &l.path) {
+            diags.push(
+                Diagnostic::error(
+                    "duplicate-port",
+                    format!("{data_path}: {}", l.path),
+                    format!("port {} is also used by {other}", l.port),
+                )
+                .at(loc(l.pos))
+                .help("give each listener its own port, or disable one with `enable = false`"),
+            );
+        }
+    }
+}
+
+/// Path helper for callers that build paths with indices.
+pub fn seg(s: &str) -> Seg {
+    Seg::Key(s.to_string())
+}

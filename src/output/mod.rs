@@ -1,0 +1,63 @@
+//! Bytes out: the YAML stream, JSON, and the one-file-per-object directory. The only module
+//! that serializes manifests.
+
+pub mod dir;
+
+use crate::manifest::Manifest;
+
+/// Serializing failed (an internal error: every object is plain data).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot serialize {kind} {name}: {reason}")]
+pub struct SerializeError {
+    pub kind: String,
+    pub name: String,
+    pub reason: String,
+}
+
+fn yaml_options() -> serde_saphyr::SerializerOptions {
+    // Long strings stay on one line (folding makes diffs noisy); multi-line strings become
+    // block literals; strings a YAML 1.1 reader would misread are quoted.
+    serde_saphyr::ser_options! {
+        folded_wrap_chars: 1_000_000,
+        min_fold_chars: 1_000_000,
+    }
+}
+
+/// One YAML document (without the `---` line).
+pub fn object_yaml(
+    value: &serde_json::Value,
+    kind: &str,
+    name: &str,
+) -> Result<String, SerializeError> {
+    serde_saphyr::to_string_with_options(value, yaml_options()).map_err(|e| SerializeError {
+        kind: kind.to_string(),
+        name: name.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// The multi-document YAML stream: `---` before every object.
+pub fn to_yaml(m: &Manifest) -> Result<String, SerializeError> {
+    let mut out = String::new();
+    for o in m.objects() {
+        out.push_str("---\n");
+        out.push_str(&object_yaml(&o.value, &o.kind, &o.name)?);
+    }
+    Ok(out)
+}
+
+/// A `v1` `List` holding every object, pretty-printed.
+pub fn to_json(m: &Manifest) -> Result<String, SerializeError> {
+    let list = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": m.objects().iter().map(|o| o.value.clone()).collect::<Vec<_>>(),
+    });
+    let mut s = serde_json::to_string_pretty(&list).map_err(|e| SerializeError {
+        kind: "List".into(),
+        name: String::new(),
+        reason: e.to_string(),
+    })?;
+    s.push('\n');
+    Ok(s)
+}

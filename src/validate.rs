@@ -1,0 +1,447 @@
+//! Checks on a cluster spec that the CRD schema, its CEL rules and Kubernetes itself would
+//! apply, plus the traps the operator leaves open (names too long for the objects made from
+//! them, volume clashes). Every problem is collected; nothing stops at the first.
+
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::defaults as d;
+use crate::spec::{ApiVersion, ClusterSpec, p, v2};
+use crate::yaml::Seg;
+
+/// Why `s` is not a DNS-1123 label (lowercase alphanumerics and `-`, at most 63, alphanumeric ends).
+pub fn dns_label(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("is empty".into());
+    }
+    if s.len() > 63 {
+        return Err(format!("is {} characters long (at most 63)", s.len()));
+    }
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err("may only hold lowercase letters, digits and `-`".into());
+    }
+    if s.starts_with('-') || s.ends_with('-') {
+        return Err("must start and end with a letter or digit".into());
+    }
+    Ok(())
+}
+
+fn dns_subdomain(s: &str) -> Result<(), String> {
+    if s.len() > 253 {
+        return Err("is longer than 253 characters".into());
+    }
+    for part in s.split('.') {
+        dns_label(part)?;
+    }
+    Ok(())
+}
+
+/// The CRD's `^[a-zA-Z\d-_]+$`, hand-coded (the class is not valid in every regex engine).
+fn key_chars_ok(s: &str, hyphen: bool) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || (hyphen && c == '-'))
+}
+
+fn idx(base: &str, i: usize, rest: &str) -> Vec<Seg> {
+    let mut v = p(base);
+    v.push(Seg::Index(i));
+    v.extend(p(rest));
+    v
+}
+
+/// Every check on one cluster spec.
+pub fn check(spec: &ClusterSpec) -> Diagnostics {
+    let mut out = Diagnostics::default();
+    let at = &spec.at;
+    let v1 = spec.version == ApiVersion::V2alpha1;
+    let meta = spec.doc.metadata.clone().unwrap_or_default();
+    let s = spec.doc.spec.clone().unwrap_or_default();
+    let mut err = |code: &'static str, path: &[Seg], msg: String, help: &str| {
+        out.push(
+            Diagnostic::error(code, crate::yaml::path_string(path), msg)
+                .at(at.value(path))
+                .help(help),
+        );
+    };
+
+    match meta.name.as_deref() {
+        None | Some("") => err(
+            "missing-name",
+            &p("metadata.name"),
+            "the cluster has no name".into(),
+            "set metadata.name, e.g. `emqx`",
+        ),
+        Some(n) => {
+            if let Err(why) = dns_label(n) {
+                err(
+                    "invalid-name",
+                    &p("metadata.name"),
+                    format!("`{n}` {why}"),
+                    "object names are DNS labels: lowercase letters, digits and `-`",
+                );
+            } else if !n.starts_with(|c: char| c.is_ascii_lowercase()) {
+                err(
+                    "invalid-name",
+                    &p("metadata.name"),
+                    format!("`{n}` must start with a letter"),
+                    "Service names (`<name>-dashboard`) must start with a letter",
+                );
+            } else if n.len() > d::MAX_NAME_LEN {
+                err(
+                    "name-too-long",
+                    &p("metadata.name"),
+                    format!(
+                        "`{n}` is {} characters long (at most {})",
+                        n.len(),
+                        d::MAX_NAME_LEN
+                    ),
+                    "the StatefulSet `<name>-core` and its revision label must fit 63 characters",
+                );
+            }
+        }
+    }
+    if let Some(ns) = meta.namespace.as_deref().filter(|n| !n.is_empty()) {
+        if let Err(why) = dns_label(ns) {
+            err(
+                "invalid-namespace",
+                &p("metadata.namespace"),
+                format!("`{ns}` {why}"),
+                "namespaces are DNS labels",
+            );
+        }
+    }
+
+    let alias = s.emqx_template.as_ref().and_then(|t| t.image.clone());
+    match (&s.image, &alias) {
+        (None, None) => err(
+            "missing-image",
+            &p("spec"),
+            "spec.image is required".into(),
+            "set spec.image, e.g. `emqx/emqx:5.8.6`",
+        ),
+        (None, Some(_)) if !v1 => {}
+        (Some(i), Some(a)) if i != a => err(
+            "image-conflict",
+            &p("spec.emqxTemplate.image"),
+            format!("spec.emqxTemplate.image `{a}` differs from spec.image `{i}`"),
+            "remove spec.emqxTemplate; spec.image is the field the operator reads",
+        ),
+        (Some(i), _) if i.trim().is_empty() => err(
+            "missing-image",
+            &p("spec.image"),
+            "spec.image is empty".into(),
+            "set spec.image, e.g. `emqx/emqx:5.8.6`",
+        ),
+        _ => {}
+    }
+    if let Some(pp) = &s.image_pull_policy {
+        if !["Always", "IfNotPresent", "Never"].contains(&pp.as_str()) {
+            let hint = crate::diag::did_you_mean(pp, ["Always", "IfNotPresent", "Never"])
+                .map_or("use Always, IfNotPresent or Never".to_string(), |m| {
+                    format!("did you mean `{m}`?")
+                });
+            err(
+                "invalid-enum",
+                &p("spec.imagePullPolicy"),
+                format!("`{pp}` is not a pull policy"),
+                &hint,
+            );
+        }
+    }
+    if let Some(mode) = s.config.as_ref().and_then(|c| c.mode.as_deref()) {
+        if mode != "Merge" && mode != "Replace" {
+            err(
+                "invalid-enum",
+                &p("spec.config.mode"),
+                format!("`{mode}` is not a config mode"),
+                "use Merge or Replace",
+            );
+        }
+    }
+    if let Some(cd) = &s.cluster_domain {
+        if let Err(why) = dns_subdomain(cd) {
+            err(
+                "invalid-cluster-domain",
+                &p("spec.clusterDomain"),
+                format!("`{cd}` {why}"),
+                "the cluster's DNS domain, usually cluster.local",
+            );
+        }
+    }
+    if let Some(r) = s.revision_history_limit {
+        if r < 0 {
+            err(
+                "invalid-number",
+                &p("spec.revisionHistoryLimit"),
+                format!("must not be negative, got {r}"),
+                "keep a few old revisions, e.g. 3",
+            );
+        }
+    }
+    if let Some(u) = &s.update_strategy {
+        if let Some(t) = &u.type_ {
+            if t != "Recreate" {
+                err(
+                    "invalid-enum",
+                    &p("spec.updateStrategy.type"),
+                    format!("`{t}` is not an update strategy"),
+                    "the CRD allows only Recreate",
+                );
+            }
+        }
+        if let Some(i) = u.initial_delay_seconds {
+            if i < 0 {
+                err(
+                    "invalid-number",
+                    &p("spec.updateStrategy.initialDelaySeconds"),
+                    format!("must not be negative, got {i}"),
+                    "seconds to wait after pods are ready",
+                );
+            }
+        }
+        if let Some(e) = &u.evacuation_strategy {
+            if let Some(w) = e.wait_takeover {
+                if w < 0 {
+                    err(
+                        "invalid-number",
+                        &p("spec.updateStrategy.evacuationStrategy.waitTakeover"),
+                        format!("must be at least 0, got {w}"),
+                        "seconds to wait for sessions to be taken over",
+                    );
+                }
+            }
+            for (f, v) in [
+                ("connEvictRate", e.conn_evict_rate),
+                ("sessEvictRate", e.sess_evict_rate),
+            ] {
+                if let Some(v) = v {
+                    if v < 1 {
+                        err(
+                            "invalid-number",
+                            &p(&format!("spec.updateStrategy.evacuationStrategy.{f}")),
+                            format!("must be at least 1, got {v}"),
+                            "evictions per second; the default is 1000",
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    for (i, k) in s.bootstrap_api_keys.iter().flatten().enumerate() {
+        let base = "spec.bootstrapAPIKeys";
+        match (&k.key, &k.secret, &k.secret_ref) {
+            (Some(key), Some(secret), None) => {
+                if !key_chars_ok(key, !v1) {
+                    err(
+                        "api-key-pattern",
+                        &idx(base, i, "key"),
+                        "key may only hold letters, digits, `_`".to_string()
+                            + if v1 { "" } else { " and `-`" },
+                        "choose a key name like `ci_reader`",
+                    );
+                }
+                let (lo, hi) = if v1 { (3, 32) } else { (3, 128) };
+                let n = secret.chars().count();
+                if n < lo || n > hi {
+                    err(
+                        "api-key-secret-length",
+                        &idx(base, i, "secret"),
+                        format!("secret must be {lo} to {hi} characters long, got {n}"),
+                        "the CRD limits the secret's length",
+                    );
+                }
+            }
+            (None, None, Some(r)) => {
+                for (part, sel) in [("key", &r.key), ("secret", &r.secret)] {
+                    match sel {
+                        None => err(
+                            "api-key-ref",
+                            &idx(base, i, "secretRef"),
+                            format!("secretRef needs `{part}`"),
+                            "secretRef has both `key` and `secret`, each with secretName and secretKey",
+                        ),
+                        Some(v2::KeyRef {
+                            secret_name,
+                            secret_key,
+                        }) => {
+                            if secret_name.as_deref().is_none_or(str::is_empty) {
+                                err(
+                                    "api-key-ref",
+                                    &idx(base, i, &format!("secretRef.{part}")),
+                                    "secretName is required".into(),
+                                    "name the Secret that holds the value",
+                                );
+                            }
+                            match secret_key.as_deref() {
+                                None | Some("") => err(
+                                    "api-key-ref",
+                                    &idx(base, i, &format!("secretRef.{part}")),
+                                    "secretKey is required".into(),
+                                    "name the key inside the Secret",
+                                ),
+                                Some(sk) if !key_chars_ok(sk, true) => err(
+                                    "api-key-pattern",
+                                    &idx(base, i, &format!("secretRef.{part}.secretKey")),
+                                    format!(
+                                        "secretKey `{sk}` may only hold letters, digits, `_` and `-`"
+                                    ),
+                                    "the CRD pattern is ^[a-zA-Z0-9-_]+$",
+                                ),
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+            }
+            (_, _, Some(_)) => err(
+                "api-key-ref",
+                &idx(base, i, ""),
+                "an entry has either key and secret, or secretRef, not both".into(),
+                "keep one form per entry",
+            ),
+            _ => err(
+                "api-key-ref",
+                &idx(base, i, ""),
+                "an entry needs both key and secret".into(),
+                "write `- key: NAME` and `secret: VALUE`, or use secretRef",
+            ),
+        }
+    }
+
+    for (role, tpl) in [
+        ("core", &s.core_template),
+        ("replicant", &s.replicant_template),
+    ] {
+        let Some(rs) = tpl.as_ref().and_then(|t| t.spec.as_ref()) else {
+            continue;
+        };
+        let base = format!("spec.{role}Template.spec");
+        if let Some(r) = rs.replicas {
+            let min = i32::from(role == "core");
+            if r < min {
+                let help = if role == "core" {
+                    "a cluster needs at least one core node"
+                } else {
+                    "use 0 for a cluster of core nodes only"
+                };
+                err(
+                    "replicas",
+                    &p(&format!("{base}.replicas")),
+                    format!("must be at least {min}, got {r}"),
+                    help,
+                );
+            }
+        }
+        if rs.min_available.is_some() && rs.max_unavailable.is_some() {
+            err(
+                "pdb-both",
+                &p(&format!("{base}.maxUnavailable")),
+                "minAvailable and maxUnavailable are set together".into(),
+                "a PodDisruptionBudget takes one of them; remove the other",
+            );
+        }
+        for (f, v) in [
+            ("minAvailable", &rs.min_available),
+            ("maxUnavailable", &rs.max_unavailable),
+        ] {
+            match v {
+                Some(IntOrString::Int(n)) if *n < 0 => err(
+                    "invalid-number",
+                    &p(&format!("{base}.{f}")),
+                    format!("must not be negative, got {n}"),
+                    "a count of pods or a percentage like \"50%\"",
+                ),
+                Some(IntOrString::String(s))
+                    if !(s.ends_with('%')
+                        && s.trim_end_matches('%')
+                            .parse::<u32>()
+                            .is_ok_and(|n| n <= 100)) =>
+                {
+                    err(
+                        "invalid-number",
+                        &p(&format!("{base}.{f}")),
+                        format!("`{s}` is not a percentage"),
+                        "a count of pods or a percentage like \"50%\"",
+                    );
+                }
+                _ => {}
+            }
+        }
+        let reserved_volumes = [
+            "bootstrap-api-key".to_string(),
+            "bootstrap-config".to_string(),
+            format!("{}-{role}-log", meta.name.clone().unwrap_or_default()),
+            format!("{}-{role}-data", meta.name.clone().unwrap_or_default()),
+        ];
+        for (i, v) in rs.extra_volumes.iter().flatten().enumerate() {
+            if reserved_volumes.contains(&v.name) {
+                err(
+                    "volume-clash",
+                    &idx(&format!("{base}.extraVolumes"), i, "name"),
+                    format!("volume name `{}` is used by emqx-render", v.name),
+                    "rename the extra volume",
+                );
+            }
+        }
+        for (i, m) in rs.extra_volume_mounts.iter().flatten().enumerate() {
+            let path = m.mount_path.trim_end_matches('/');
+            if [
+                d::DATA_DIR,
+                d::LOG_DIR,
+                d::EMQX_CONF_PATH,
+                d::BOOTSTRAP_FILE,
+            ]
+            .contains(&path)
+            {
+                err(
+                    "mount-clash",
+                    &idx(&format!("{base}.extraVolumeMounts"), i, "mountPath"),
+                    format!("`{path}` is already mounted by emqx-render"),
+                    "mount extra volumes elsewhere, e.g. /opt/emqx/etc/certs",
+                );
+            }
+        }
+        if let Some(pvc) = &rs.volume_claim_templates {
+            if pvc.access_modes.as_ref().is_none_or(Vec::is_empty) {
+                err(
+                    "pvc-incomplete",
+                    &p(&format!("{base}.volumeClaimTemplates")),
+                    "accessModes is required".into(),
+                    "add `accessModes: [ReadWriteOnce]`",
+                );
+            }
+            let has_storage = pvc
+                .resources
+                .as_ref()
+                .and_then(|r| r.requests.as_ref())
+                .is_some_and(|r| r.contains_key("storage"));
+            if !has_storage {
+                err(
+                    "pvc-incomplete",
+                    &p(&format!("{base}.volumeClaimTemplates")),
+                    "resources.requests.storage is required".into(),
+                    "add `resources: {requests: {storage: 10Gi}}`",
+                );
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        assert!(dns_label("tcp-default").is_ok());
+        assert!(dns_label("tcp-my_listener").is_err());
+        assert!(dns_label("Test").is_err());
+        assert!(dns_label(&"a".repeat(64)).is_err());
+    }
+}

@@ -1,0 +1,356 @@
+//! YAML input: text → documents of position-carrying nodes (serde-saphyr does the parsing and
+//! keeps its safety budgets), plus lookups from a spec path back to a line and column.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+/// A 1-based line and column in the YAML text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, PartialOrd, Ord)]
+pub struct Pos {
+    pub line: u32,
+    pub col: u32,
+}
+
+/// A YAML node with the position where it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub pos: Pos,
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Key, Node)>),
+}
+
+/// A mapping key with its own position (unknown-field errors point at the key).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Key {
+    pub name: String,
+    pub pos: Pos,
+}
+
+/// One step of a path into a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// Renders a path the way users write it: `spec.coreTemplate.spec.env[0].value`.
+pub fn path_string(path: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Seg::Index(i) => {
+                s.push_str(&format!("[{i}]"));
+            }
+        }
+    }
+    s
+}
+
+/// A YAML syntax error with its position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YamlError {
+    pub message: String,
+    pub pos: Option<Pos>,
+}
+
+/// Parses every document of a YAML stream. Empty documents are dropped.
+pub fn load(text: &str) -> Result<Vec<Node>, YamlError> {
+    let options = serde_saphyr::options! {
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+    };
+    match serde_saphyr::from_multiple_with_options::<Option<Node>>(text, options) {
+        Ok(docs) => Ok(docs.into_iter().flatten().collect()),
+        Err(e) => {
+            let pos = e.location().map(|l| Pos {
+                line: clamp(l.line()),
+                col: clamp(l.column()),
+            });
+            let message = e.without_snippet().to_string();
+            let message = message
+                .lines()
+                .next()
+                .unwrap_or("invalid YAML")
+                .trim_start_matches("error: ")
+                .to_string();
+            Err(YamlError { message, pos })
+        }
+    }
+}
+
+impl Node {
+    /// The node at `path`, if present.
+    pub fn find(&self, path: &[Seg]) -> Option<&Node> {
+        let mut cur = self;
+        for seg in path {
+            cur = match (seg, &cur.value) {
+                (Seg::Key(k), Value::Map(m)) => &m.iter().find(|(key, _)| &key.name == k)?.1,
+                (Seg::Index(i), Value::Seq(s)) => s.get(*i)?,
+                _ => return None,
+            };
+        }
+        Some(cur)
+    }
+
+    /// Where the key at the end of `path` is written, or the value for an index.
+    pub fn key_pos(&self, path: &[Seg]) -> Option<Pos> {
+        let (last, parent) = path.split_last()?;
+        let parent = self.find(parent)?;
+        match (last, &parent.value) {
+            (Seg::Key(k), Value::Map(m)) => m
+                .iter()
+                .find(|(key, _)| &key.name == k)
+                .map(|(key, _)| key.pos),
+            (Seg::Index(i), Value::Seq(s)) => s.get(*i).map(|n| n.pos),
+            _ => None,
+        }
+    }
+
+    /// The closest position for `path`: the node itself, or the nearest ancestor that exists.
+    pub fn nearest_pos(&self, path: &[Seg]) -> Pos {
+        for n in (0..=path.len()).rev() {
+            if let Some(node) = self.find(&path[..n]) {
+                return node.pos;
+            }
+        }
+        self.pos
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Map(m) => m.iter().find(|(k, _)| k.name == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &Key> {
+        let m: &[(Key, Node)] = match &self.value {
+            Value::Map(m) => m,
+            _ => &[],
+        };
+        m.iter().map(|(k, _)| k)
+    }
+
+    /// The same data as JSON, for typed deserialization.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::UInt(u) => J::from(*u),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+            Value::Str(s) => J::String(s.clone()),
+            Value::Seq(s) => J::Array(s.iter().map(Node::to_json).collect()),
+            Value::Map(m) => J::Object(
+                m.iter()
+                    .map(|(k, v)| (k.name.clone(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s: Spanned<Value> = Spanned::deserialize(d)?;
+        Ok(Node {
+            pos: Pos {
+                line: clamp(s.referenced.line()),
+                col: clamp(s.referenced.column()),
+            },
+            value: s.value,
+        })
+    }
+}
+
+struct KeyText(String);
+
+impl<'de> Deserialize<'de> for KeyText {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = KeyText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a scalar mapping key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<KeyText, E> {
+                Ok(KeyText("null".into()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Value;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any YAML value")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+                Ok(Value::Bool(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+                Ok(Value::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+                Ok(i64::try_from(v).map_or(Value::UInt(v), Value::Int))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+                Ok(Value::Float(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+                Ok(Value::Str(v.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+                Ok(Value::Str(v))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+                Ok(Value::Null)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+                Ok(Value::Null)
+            }
+            fn visit_some<D2: de::Deserializer<'de>>(self, d: D2) -> Result<Value, D2::Error> {
+                Value::deserialize(d)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(n) = seq.next_element::<Node>()? {
+                    out.push(n);
+                }
+                Ok(Value::Seq(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(k) = map.next_key::<Spanned<KeyText>>()? {
+                    let v: Node = map.next_value()?;
+                    out.push((
+                        Key {
+                            name: k.value.0,
+                            pos: Pos {
+                                line: clamp(k.referenced.line()),
+                                col: clamp(k.referenced.column()),
+                            },
+                        },
+                        v,
+                    ));
+                }
+                Ok(Value::Map(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Where line 1, column 1 of a string scalar's content sits in the YAML file. For a block
+/// scalar (`|`, `>`) that is the first content line at the block's indentation; for other
+/// scalars it is the scalar's own position (close enough: multi-line quoted config is rare).
+pub fn content_origin(source: &str, scalar: Pos) -> (u32, u32) {
+    let lines: Vec<&str> = source.lines().collect();
+    let idx = scalar.line.saturating_sub(1) as usize;
+    let Some(line) = lines.get(idx) else {
+        return (scalar.line, scalar.col);
+    };
+    let rest: String = line
+        .chars()
+        .skip(scalar.col.saturating_sub(1) as usize)
+        .collect();
+    if !(rest.starts_with('|') || rest.starts_with('>')) {
+        let quote = usize::from(rest.starts_with('"') || rest.starts_with('\''));
+        return (scalar.line, scalar.col + quote as u32);
+    }
+    // First non-blank line after the indicator gives the indentation.
+    for (k, l) in lines.iter().enumerate().skip(idx + 1) {
+        if l.trim().is_empty() {
+            continue;
+        }
+        let indent = l.len() - l.trim_start_matches(' ').len();
+        return ((k + 1) as u32, indent as u32 + 1);
+    }
+    (scalar.line + 1, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_of_keys_and_values() {
+        let docs = load("a:\n  b: 3\n  c: [x, 'y']\n---\nd: true\n").unwrap();
+        assert_eq!(docs.len(), 2);
+        let b = docs[0]
+            .find(&[Seg::Key("a".into()), Seg::Key("b".into())])
+            .unwrap();
+        assert_eq!(b.value, Value::Int(3));
+        assert_eq!(b.pos, Pos { line: 2, col: 6 });
+        assert_eq!(
+            docs[0].key_pos(&[Seg::Key("a".into()), Seg::Key("c".into())]),
+            Some(Pos { line: 3, col: 3 })
+        );
+    }
+
+    #[test]
+    fn block_scalar_origin_is_first_content_line() {
+        let src = "spec:\n  data: |\n    a = 1\n    b = 2\n";
+        let docs = load(src).unwrap();
+        let data = docs[0]
+            .find(&[Seg::Key("spec".into()), Seg::Key("data".into())])
+            .unwrap();
+        assert_eq!(content_origin(src, data.pos), (3, 5));
+    }
+
+    #[test]
+    fn syntax_error_has_position() {
+        let e = load("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(e.pos.is_some(), "{e:?}");
+    }
+}
+
+fn clamp(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
