@@ -42,7 +42,7 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
         Ok(s) => s,
         Err(d) => {
             let loc = first.and_then(|(_, at)| at.value(&spec::p(&d.path)));
-            diags.push(d.at(loc));
+            diags.push((*d).at(loc));
             Settings::default()
         }
     };

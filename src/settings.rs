@@ -91,7 +91,10 @@ impl Default for Settings {
 
 impl Settings {
     /// Layers the settings document and the overrides over the defaults.
-    pub fn resolve(doc: Option<&SettingsDoc>, over: &Overrides) -> Result<Settings, Diagnostic> {
+    pub fn resolve(
+        doc: Option<&SettingsDoc>,
+        over: &Overrides,
+    ) -> Result<Settings, Box<Diagnostic>> {
         let mut s = Settings::default();
         let kube = over
             .kubernetes_version
@@ -99,22 +102,26 @@ impl Settings {
             .or(doc.and_then(|d| d.kubernetes_version.as_deref()));
         if let Some(v) = kube {
             let parsed = KubeVersion::parse(v).ok_or_else(|| {
-                Diagnostic::error(
-                    "settings-kube-version",
-                    "kubernetesVersion",
-                    format!("`{v}` is not a Kubernetes version"),
+                Box::new(
+                    Diagnostic::error(
+                        "settings-kube-version",
+                        "kubernetesVersion",
+                        format!("`{v}` is not a Kubernetes version"),
+                    )
+                    .help("write it as 1.33"),
                 )
-                .help("write it as 1.33")
             })?;
             if parsed < OLDEST_KUBE || parsed > NEWEST_KUBE {
-                return Err(Diagnostic::error(
-                    "settings-kube-version",
-                    "kubernetesVersion",
-                    format!("Kubernetes {parsed} is not supported"),
-                )
-                .help(format!(
-                    "emqx-render supports Kubernetes {OLDEST_KUBE} to {NEWEST_KUBE}"
-                )));
+                return Err(Box::new(
+                    Diagnostic::error(
+                        "settings-kube-version",
+                        "kubernetesVersion",
+                        format!("Kubernetes {parsed} is not supported"),
+                    )
+                    .help(format!(
+                        "emqx-render supports Kubernetes {OLDEST_KUBE} to {NEWEST_KUBE}"
+                    )),
+                ));
             }
             s.kubernetes_version = parsed;
         }

@@ -104,15 +104,15 @@ pub fn check(spec: &ClusterSpec) -> Diagnostics {
             }
         }
     }
-    if let Some(ns) = meta.namespace.as_deref().filter(|n| !n.is_empty()) {
-        if let Err(why) = dns_label(ns) {
-            err(
-                "invalid-namespace",
-                &p("metadata.namespace"),
-                format!("`{ns}` {why}"),
-                "namespaces are DNS labels",
-            );
-        }
+    if let Some(ns) = meta.namespace.as_deref().filter(|n| !n.is_empty())
+        && let Err(why) = dns_label(ns)
+    {
+        err(
+            "invalid-namespace",
+            &p("metadata.namespace"),
+            format!("`{ns}` {why}"),
+            "namespaces are DNS labels",
+        );
     }
 
     let alias = s.emqx_template.as_ref().and_then(|t| t.image.clone());
@@ -138,95 +138,96 @@ pub fn check(spec: &ClusterSpec) -> Diagnostics {
         ),
         _ => {}
     }
-    if let Some(pp) = &s.image_pull_policy {
-        if !["Always", "IfNotPresent", "Never"].contains(&pp.as_str()) {
-            let hint = crate::diag::did_you_mean(pp, ["Always", "IfNotPresent", "Never"])
-                .map_or("use Always, IfNotPresent or Never".to_string(), |m| {
-                    format!("did you mean `{m}`?")
-                });
-            err(
-                "invalid-enum",
-                &p("spec.imagePullPolicy"),
-                format!("`{pp}` is not a pull policy"),
-                &hint,
-            );
-        }
+    if let Some(pp) = &s.image_pull_policy
+        && !["Always", "IfNotPresent", "Never"].contains(&pp.as_str())
+    {
+        let hint = crate::diag::did_you_mean(pp, ["Always", "IfNotPresent", "Never"])
+            .map_or("use Always, IfNotPresent or Never".to_string(), |m| {
+                format!("did you mean `{m}`?")
+            });
+        err(
+            "invalid-enum",
+            &p("spec.imagePullPolicy"),
+            format!("`{pp}` is not a pull policy"),
+            &hint,
+        );
     }
-    if let Some(mode) = s.config.as_ref().and_then(|c| c.mode.as_deref()) {
-        if mode != "Merge" && mode != "Replace" {
-            err(
-                "invalid-enum",
-                &p("spec.config.mode"),
-                format!("`{mode}` is not a config mode"),
-                "use Merge or Replace",
-            );
-        }
+    if let Some(mode) = s.config.as_ref().and_then(|c| c.mode.as_deref())
+        && mode != "Merge"
+        && mode != "Replace"
+    {
+        err(
+            "invalid-enum",
+            &p("spec.config.mode"),
+            format!("`{mode}` is not a config mode"),
+            "use Merge or Replace",
+        );
     }
-    if let Some(cd) = &s.cluster_domain {
-        if let Err(why) = dns_subdomain(cd) {
-            err(
-                "invalid-cluster-domain",
-                &p("spec.clusterDomain"),
-                format!("`{cd}` {why}"),
-                "the cluster's DNS domain, usually cluster.local",
-            );
-        }
+    if let Some(cd) = &s.cluster_domain
+        && let Err(why) = dns_subdomain(cd)
+    {
+        err(
+            "invalid-cluster-domain",
+            &p("spec.clusterDomain"),
+            format!("`{cd}` {why}"),
+            "the cluster's DNS domain, usually cluster.local",
+        );
     }
-    if let Some(r) = s.revision_history_limit {
-        if r < 0 {
-            err(
-                "invalid-number",
-                &p("spec.revisionHistoryLimit"),
-                format!("must not be negative, got {r}"),
-                "keep a few old revisions, e.g. 3",
-            );
-        }
+    if let Some(r) = s.revision_history_limit
+        && r < 0
+    {
+        err(
+            "invalid-number",
+            &p("spec.revisionHistoryLimit"),
+            format!("must not be negative, got {r}"),
+            "keep a few old revisions, e.g. 3",
+        );
     }
     if let Some(u) = &s.update_strategy {
-        if let Some(t) = &u.type_ {
-            if t != "Recreate" {
-                err(
-                    "invalid-enum",
-                    &p("spec.updateStrategy.type"),
-                    format!("`{t}` is not an update strategy"),
-                    "the CRD allows only Recreate",
-                );
-            }
+        if let Some(t) = &u.type_
+            && t != "Recreate"
+        {
+            err(
+                "invalid-enum",
+                &p("spec.updateStrategy.type"),
+                format!("`{t}` is not an update strategy"),
+                "the CRD allows only Recreate",
+            );
         }
-        if let Some(i) = u.initial_delay_seconds {
-            if i < 0 {
-                err(
-                    "invalid-number",
-                    &p("spec.updateStrategy.initialDelaySeconds"),
-                    format!("must not be negative, got {i}"),
-                    "seconds to wait after pods are ready",
-                );
-            }
+        if let Some(i) = u.initial_delay_seconds
+            && i < 0
+        {
+            err(
+                "invalid-number",
+                &p("spec.updateStrategy.initialDelaySeconds"),
+                format!("must not be negative, got {i}"),
+                "seconds to wait after pods are ready",
+            );
         }
         if let Some(e) = &u.evacuation_strategy {
-            if let Some(w) = e.wait_takeover {
-                if w < 0 {
-                    err(
-                        "invalid-number",
-                        &p("spec.updateStrategy.evacuationStrategy.waitTakeover"),
-                        format!("must be at least 0, got {w}"),
-                        "seconds to wait for sessions to be taken over",
-                    );
-                }
+            if let Some(w) = e.wait_takeover
+                && w < 0
+            {
+                err(
+                    "invalid-number",
+                    &p("spec.updateStrategy.evacuationStrategy.waitTakeover"),
+                    format!("must be at least 0, got {w}"),
+                    "seconds to wait for sessions to be taken over",
+                );
             }
             for (f, v) in [
                 ("connEvictRate", e.conn_evict_rate),
                 ("sessEvictRate", e.sess_evict_rate),
             ] {
-                if let Some(v) = v {
-                    if v < 1 {
-                        err(
-                            "invalid-number",
-                            &p(&format!("spec.updateStrategy.evacuationStrategy.{f}")),
-                            format!("must be at least 1, got {v}"),
-                            "evictions per second; the default is 1000",
-                        );
-                    }
+                if let Some(v) = v
+                    && v < 1
+                {
+                    err(
+                        "invalid-number",
+                        &p(&format!("spec.updateStrategy.evacuationStrategy.{f}")),
+                        format!("must be at least 1, got {v}"),
+                        "evictions per second; the default is 1000",
+                    );
                 }
             }
         }

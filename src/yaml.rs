@@ -92,6 +92,10 @@ pub fn load(text: &str) -> Result<Vec<Node>, YamlError> {
                 .unwrap_or("invalid YAML")
                 .trim_start_matches("error: ")
                 .to_string();
+            let message = match message.rfind(" at line ") {
+                Some(i) => message[..i].to_string(),
+                None => message,
+            };
             Err(YamlError { message, pos })
         }
     }
@@ -315,6 +319,10 @@ pub fn content_origin(source: &str, scalar: Pos) -> (u32, u32) {
     (scalar.line + 1, 1)
 }
 
+fn clamp(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,8 +357,4 @@ mod tests {
         let e = load("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(e.pos.is_some(), "{e:?}");
     }
-}
-
-fn clamp(v: u64) -> u32 {
-    u32::try_from(v).unwrap_or(u32::MAX)
 }

@@ -172,7 +172,9 @@ fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
     };
     let compiled = match compile(&sources, &over) {
         Ok(c) => c,
-        Err(d) => {
+        Err(mut d) => {
+            // Notes explain a successful render; with errors they are noise.
+            d.0.retain(|x| x.severity != crate::diag::Severity::Note);
             print_diagnostics(&d, false)?;
             let n = d.0.iter().filter(|x| x.is_error()).count();
             let _ = writeln!(

@@ -160,10 +160,11 @@ impl Lexer<'_> {
             }
             let word: String = r[..n].iter().collect();
             // `required("file")` is longer than the unquoted `required`.
-            if word == "required" && r.get(n) == Some(&'(') {
-                if let Some((file, len)) = required_call(r) {
-                    return Ok((Tok::Required(file), len));
-                }
+            if word == "required"
+                && r.get(n) == Some(&'(')
+                && let Some((file, len)) = required_call(r)
+            {
+                return Ok((Tok::Required(file), len));
             }
             let kind = match word.as_str() {
                 "true" => Tok::Bool(true),
@@ -177,10 +178,10 @@ impl Lexer<'_> {
             };
             return Ok((kind, n));
         }
-        if c.is_ascii_digit() || c == '+' || c == '-' || c == '.' {
-            if let Some(t) = number_like(r) {
-                return Ok(t);
-            }
+        if (c.is_ascii_digit() || c == '+' || c == '-' || c == '.')
+            && let Some(t) = number_like(r)
+        {
+            return Ok(t);
         }
         Err(self.illegal(pos, 2))
     }
@@ -438,7 +439,7 @@ fn dedent_tilde(body: &str) -> String {
         .iter()
         .enumerate()
         .filter(|(k, l)| {
-            !l.trim().is_empty() && !(*k == last && l.trim_start_matches(' ').is_empty())
+            !(l.trim().is_empty() || (*k == last && l.trim_start_matches(' ').is_empty()))
         })
         .map(|(_, l)| l.len() - l.trim_start_matches(' ').len())
         .min()

@@ -25,6 +25,8 @@ pub struct HoconError {
     pub pos: Pos,
     pub message: String,
     pub help: String,
+    /// Where the bracket left open was opened, for "end of input" errors.
+    pub opened_at: Option<Pos>,
 }
 
 impl HoconError {
@@ -33,6 +35,7 @@ impl HoconError {
             pos,
             message,
             help: help.to_string(),
+            opened_at: None,
         }
     }
 }

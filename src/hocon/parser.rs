@@ -103,10 +103,10 @@ fn rewrite(tokens: Vec<Token>) -> Vec<PTok> {
     for t in tokens {
         match t.kind {
             Tok::Colon | Tok::Equals | Tok::LBrace => {
-                if let Some(prev) = out.last_mut() {
-                    if let (Tok::Str { quoted, .. }, Role::Plain) = (&prev.kind, prev.role) {
-                        prev.role = Role::Key { quoted: *quoted };
-                    }
+                if let Some(prev) = out.last_mut()
+                    && let (Tok::Str { quoted, .. }, Role::Plain) = (&prev.kind, prev.role)
+                {
+                    prev.role = Role::Key { quoted: *quoted };
                 }
                 if matches!(t.kind, Tok::LBrace) {
                     out.push(PTok {
@@ -233,6 +233,15 @@ impl Parser {
         HoconError::new(pos, msg.to_string(), help)
     }
 
+    fn unclosed(&self, open: Pos, open_s: &str, close_s: &str) -> HoconError {
+        let mut e = self.eof_error(
+            &format!("end of input while a `{open_s}` is still open"),
+            &format!("add the missing `{close_s}`"),
+        );
+        e.opened_at = Some(open);
+        e
+    }
+
     fn expect_close(&mut self, want: Tok, open: Pos, must_end: bool) -> Result<bool, HoconError> {
         match self.peek() {
             Some(t) if t.kind == want && (!must_end || t.end) => {
@@ -247,13 +256,7 @@ impl Parser {
                 } else {
                     ("[", "]")
                 };
-                Err(self.eof_error(
-                    &format!(
-                        "end of input while the `{open_s}` opened at line {}:{} is still open",
-                        open.line, open.col
-                    ),
-                    &format!("add the missing `{close_s}`"),
-                ))
+                Err(self.unclosed(open, open_s, close_s))
             }
         }
     }
@@ -289,13 +292,7 @@ impl Parser {
 
     fn field(&mut self, open: Pos) -> Result<Field, HoconError> {
         let Some(t) = self.peek() else {
-            return Err(self.eof_error(
-                &format!(
-                    "end of input while the `{{` opened at line {}:{} is still open",
-                    open.line, open.col
-                ),
-                "add the missing `}`",
-            ));
+            return Err(self.unclosed(open, "{", "}"));
         };
         let pos = t.pos;
         match (&t.kind, t.role) {
@@ -438,13 +435,7 @@ impl Parser {
                 Some(t) if matches!(t.kind, Tok::RBracket) => return Ok(out),
                 Some(_) => out.push(self.value()?),
                 None => {
-                    return Err(self.eof_error(
-                        &format!(
-                            "end of input while the `[` opened at line {}:{} is still open",
-                            open.line, open.col
-                        ),
-                        "add the missing `]`",
-                    ));
+                    return Err(self.unclosed(open, "[", "]"));
                 }
             }
         }

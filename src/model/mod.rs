@@ -210,6 +210,7 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
             at.value(&data_segs)
         }
     };
+    let mut config_ok = true;
     let facts = match hocon::parse(&config) {
         Ok(root) => {
             let (facts, problems) = hocon::facts::analyze(&root);
@@ -227,27 +228,28 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
             facts
         }
         Err(e) => {
+            config_ok = false;
+            let mut message = format!("invalid HOCON: {}", e.message);
+            if let Some(l) = e.opened_at.and_then(hocon_loc) {
+                message.push_str(&format!(" (opened at {}:{}:{})", l.file, l.line, l.col));
+            }
             diags.push(
-                Diagnostic::error(
-                    "config-syntax",
-                    data_path,
-                    format!("invalid HOCON: {}", e.message),
-                )
-                .at(hocon_loc(e.pos))
-                .help(e.help),
+                Diagnostic::error("config-syntax", data_path, message)
+                    .at(hocon_loc(e.pos))
+                    .help(e.help),
             );
             ConfigFacts::default()
         }
     };
     check_listener_names(&facts, data_path, &hocon_loc, &mut diags);
-    if let Some(pos) = facts.cookie_pos {
-        if facts.cookie.is_some() {
-            diags.push(
+    if let Some(pos) = facts.cookie_pos
+        && facts.cookie.is_some()
+    {
+        diags.push(
                 Diagnostic::warning("cookie-in-config", format!("{data_path}: node.cookie"), "the Erlang cookie is written in the spec, so it sits in Git and in the rendered Secret")
                     .at(hocon_loc(pos))
                     .help(format!("remove node.cookie and create the Secret {name}-node-cookie (key node_cookie) in the cluster instead")),
             );
-        }
     }
 
     // Bootstrap API keys.
@@ -329,6 +331,29 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
                 .at(at.key(&p("spec.coreTemplate")))
                 .help("add `spec: {replicas: N}` to coreTemplate"),
         );
+    }
+
+    for (path, why) in [
+        (
+            "spec.config.mode",
+            "it only steers the operator's live config update; emqx-render rolls the pods on a config change instead",
+        ),
+        (
+            "spec.updateStrategy.evacuationStrategy",
+            "it steers the operator's blue-green scale-down; rolling updates here do not evacuate sessions",
+        ),
+    ] {
+        if at.has(&p(path)) {
+            diags.push(
+                Diagnostic::warning("field-no-effect", path, format!("has no effect: {why}"))
+                    .at(at.key(&p(path))),
+            );
+        }
+    }
+    if config_ok {
+        for r in std::iter::once(&core).chain(replicant.as_ref()) {
+            check_probe_ports(r, &facts, at, &mut diags);
+        }
     }
 
     let dashboard_service = service_template(
@@ -491,6 +516,52 @@ fn service_template(
         annotations: meta.annotations.unwrap_or_default(),
         spec,
     })
+}
+
+/// Probes that name a port (the default ones name `dashboard`) need that container port; the
+/// dashboard port disappears with `dashboard.listeners.http.bind = 0`.
+fn check_probe_ports(
+    r: &Role,
+    facts: &ConfigFacts,
+    at: &crate::spec::Locator,
+    diags: &mut Diagnostics,
+) {
+    let mut names: Vec<String> = r
+        .spec
+        .ports
+        .iter()
+        .flatten()
+        .filter_map(|p| p.name.clone())
+        .collect();
+    if facts.dashboard_http.is_some() {
+        names.push("dashboard".into());
+    }
+    if facts.dashboard_https.is_some() {
+        names.push("dashboard-https".into());
+    }
+    let base = format!("spec.{}Template.spec", r.kind.as_str());
+    for (field, probe) in [
+        ("livenessProbe", &r.spec.liveness_probe),
+        ("readinessProbe", &r.spec.readiness_probe),
+        ("startupProbe", &r.spec.startup_probe),
+    ] {
+        let port = probe.as_ref().and_then(|pr| {
+            pr.http_get
+                .as_ref()
+                .map(|h| h.port.clone())
+                .or_else(|| pr.tcp_socket.as_ref().map(|t| t.port.clone()))
+        });
+        if let Some(IntOrString::String(name)) = port
+            && !names.contains(&name)
+        {
+            let path = format!("{base}.{field}");
+            diags.push(
+                    Diagnostic::error("probe-port", path.clone(), format!("probe uses the port named `{name}`, which the container does not have"))
+                        .at(at.key(&p(&path)).or_else(|| at.value(&p(&base))))
+                        .help("the default probes use the dashboard port; with dashboard.listeners.http.bind = 0 set the probes yourself (e.g. tcpSocket on port 1883)"),
+                );
+        }
+    }
 }
 
 /// Service port names must be DNS labels; two listeners cannot share a port and protocol.

@@ -23,13 +23,52 @@ fn yaml_options() -> serde_saphyr::SerializerOptions {
     }
 }
 
+/// Addresses such as `0.0.0.0:1883` or `[::]:1883`. serde-saphyr already quotes everything a
+/// YAML 1.1 reader would misread; these are quoted on top because DESIGN.md promises it and
+/// hand-written tooling that splits plain scalars on `:` exists.
+fn looks_like_address(s: &str) -> bool {
+    s.contains(':')
+        && s.chars()
+            .all(|c| c.is_ascii_hexdigit() || matches!(c, '.' | ':' | '[' | ']'))
+}
+
+/// Serializes a JSON value, double-quoting address-like strings.
+struct Emit<'a>(&'a serde_json::Value);
+
+impl serde::Serialize for Emit<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        use serde_json::Value as J;
+        match self.0 {
+            J::String(s) if looks_like_address(s) => {
+                serde_saphyr::DoubleQuoted(s.as_str()).serialize(ser)
+            }
+            J::Array(a) => {
+                let mut seq = ser.serialize_seq(Some(a.len()))?;
+                for v in a {
+                    seq.serialize_element(&Emit(v))?;
+                }
+                seq.end()
+            }
+            J::Object(o) => {
+                let mut map = ser.serialize_map(Some(o.len()))?;
+                for (k, v) in o {
+                    map.serialize_entry(k, &Emit(v))?;
+                }
+                map.end()
+            }
+            other => other.serialize(ser),
+        }
+    }
+}
+
 /// One YAML document (without the `---` line).
 pub fn object_yaml(
     value: &serde_json::Value,
     kind: &str,
     name: &str,
 ) -> Result<String, SerializeError> {
-    serde_saphyr::to_string_with_options(value, yaml_options()).map_err(|e| SerializeError {
+    serde_saphyr::to_string_with_options(&Emit(value), yaml_options()).map_err(|e| SerializeError {
         kind: kind.to_string(),
         name: name.to_string(),
         reason: e.to_string(),

@@ -495,6 +495,15 @@ pub fn deserialize_located<T: DeserializeOwned>(
                 if let Some(cut) = msg.find(" at line ") {
                     msg.truncate(cut);
                 }
+                for (rust, human) in [
+                    ("expected i32", "expected an integer"),
+                    ("expected i64", "expected an integer"),
+                    ("expected u32", "expected a non-negative integer"),
+                    ("expected u64", "expected a non-negative integer"),
+                    ("expected f64", "expected a number"),
+                ] {
+                    msg = msg.replace(rust, human);
+                }
                 if is_sensitive(&path) {
                     msg = redact(&msg);
                 }

@@ -1,4 +1,7 @@
 //! Integration tests: one binary, one module per area.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cli;
+mod golden;
 mod hocon_conformance;
+mod validators;

@@ -1,0 +1,295 @@
+//! The command-line contract: inputs (files, stdin, discovery), outputs (YAML, JSON, directory),
+//! exit codes, and stdout purity.
+
+use std::path::Path;
+
+use super::golden::{bin, render, root};
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8(b.to_vec()).unwrap()
+}
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("emqx-render-it-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+const SLIM: &str = "apiVersion: apps.emqx.io/v2beta1\nkind: EMQX\nmetadata:\n  name: emqx\nspec:\n  image: emqx/emqx:5.8.6\n";
+
+#[test]
+fn reads_standard_input() {
+    use std::io::Write;
+    let mut child = bin()
+        .args(["render", "-q", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(SLIM.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("name: emqx-core"));
+}
+
+#[test]
+fn without_a_file_renders_the_specs_in_the_current_directory() {
+    let d = tmp("discover");
+    std::fs::write(d.join("emqx.yaml"), SLIM).unwrap();
+    std::fs::write(d.join("other.yaml"), "unrelated: true\n").unwrap();
+    let out = render(&d, &["-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("kind: StatefulSet"));
+    let empty = tmp("discover-empty");
+    let out = render(&empty, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn missing_file_is_an_io_error_with_exit_2() {
+    let out = render(&root(), &["render", "does-not-exist.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(text(&out.stderr).contains("does-not-exist.yaml"));
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error_with_exit_2() {
+    let out = render(&root(), &["render", "--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn json_is_a_v1_list_of_the_same_objects() {
+    let out = render(
+        &root(),
+        &[
+            "render",
+            "-q",
+            "--format",
+            "json",
+            "examples/production-v2beta1.yaml",
+        ],
+    );
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kind"], "List");
+    let kinds: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "ConfigMap",
+            "Service",
+            "Service",
+            "Service",
+            "StatefulSet",
+            "Deployment",
+            "PodDisruptionBudget",
+            "PodDisruptionBudget"
+        ]
+    );
+}
+
+#[test]
+fn several_clusters_and_passthrough_objects_in_one_file() {
+    let d = tmp("multi");
+    let spec = format!(
+        "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: fast\nprovisioner: ebs.csi.aws.com\nparameters:\n  encrypted: \"true\"\n---\n{SLIM}---\n{}",
+        SLIM.replace("name: emqx\n", "name: emqx-b\n  namespace: other\n")
+    );
+    std::fs::write(d.join("two.yaml"), spec).unwrap();
+    let out = render(&d, &["render", "-q", "two.yaml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(
+        s.starts_with("---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\n"),
+        "{s}"
+    );
+    assert!(s.contains("encrypted: 'true'") || s.contains("encrypted: \"true\""));
+    assert_eq!(s.matches("kind: StatefulSet").count(), 2);
+    assert!(s.contains("namespace: other"));
+}
+
+#[test]
+fn settings_document_and_flags_set_the_namespace() {
+    let d = tmp("settings");
+    let spec = format!(
+        "apiVersion: emqx-render/v1alpha1\nkind: Settings\nnamespace: from-doc\nkubernetesVersion: \"1.35\"\n---\n{SLIM}"
+    );
+    std::fs::write(d.join("s.yaml"), spec).unwrap();
+    let out = render(&d, &["render", "-q", "s.yaml"]);
+    assert!(text(&out.stdout).contains("namespace: from-doc"));
+    let out = render(&d, &["render", "-q", "-n", "from-flag", "s.yaml"]);
+    assert!(text(&out.stdout).contains("namespace: from-flag"));
+    let out = render(&d, &["render", "--kube-version", "1.20", "s.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn output_dir_writes_one_file_per_object_and_refuses_foreign_files() {
+    let d = tmp("outdir");
+    let target = d.join("deploy");
+    let spec = root().join("examples/production-v2beta1.yaml");
+    let out = bin()
+        .args(["render", "-q", "--output-dir"])
+        .arg(&target)
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let k = std::fs::read_to_string(target.join("kustomization.yaml")).unwrap();
+    assert!(k.contains("- statefulset-emqx-core.yaml"));
+    assert!(target.join("configmap-emqx-configs.yaml").exists());
+    // A second render replaces the first.
+    let out = bin()
+        .args(["render", "-q", "--output-dir"])
+        .arg(&target)
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    // A file we did not write is never replaced.
+    std::fs::write(target.join("mine.txt"), "keep").unwrap();
+    let out = bin()
+        .args(["render", "-q", "--output-dir"])
+        .arg(&target)
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("mine.txt"));
+    assert_eq!(
+        std::fs::read_to_string(target.join("mine.txt")).unwrap(),
+        "keep"
+    );
+    // An invalid spec changes nothing.
+    std::fs::remove_file(target.join("mine.txt")).unwrap();
+    let before = std::fs::read_to_string(target.join("statefulset-emqx-core.yaml")).unwrap();
+    let bad = d.join("bad.yaml");
+    std::fs::write(&bad, SLIM.replace("image: emqx/emqx:5.8.6", "image: [")).unwrap();
+    let out = bin()
+        .args(["render", "--output-dir"])
+        .arg(&target)
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(target.join("statefulset-emqx-core.yaml")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn yaml_1_1_traps_are_quoted_and_multiline_strings_are_block_literals() {
+    let d = tmp("quoting");
+    let spec = SLIM.to_string()
+        + "  config:\n    data: |\n      log.console.level = debug\n  coreTemplate:\n    spec:\n      replicas: 1\n      env:\n        - {name: A, value: \"on\"}\n        - {name: B, value: \"yes\"}\n        - {name: C, value: \"12:30\"}\n        - {name: D, value: \"08\"}\n        - {name: E, value: \"0.0.0.0:1883\"}\n        - {name: F, value: \"y\"}\n";
+    std::fs::write(d.join("q.yaml"), spec).unwrap();
+    let out = render(&d, &["render", "-q", "q.yaml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    for v in ["on", "yes", "12:30", "08", "0.0.0.0:1883", "y"] {
+        assert!(
+            s.contains(&format!("value: '{v}'")) || s.contains(&format!("value: \"{v}\"")),
+            "{v} is not quoted:\n{s}"
+        );
+    }
+    assert!(s.contains("emqx.conf: |"), "config is not a block literal");
+}
+
+#[test]
+fn config_map_holds_the_operator_default_lines_then_the_config_verbatim() {
+    let out = render(
+        &root(),
+        &[
+            "render",
+            "-q",
+            "--format",
+            "json",
+            "examples/operator-v2beta1-full.yaml",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cm = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "ConfigMap")
+        .unwrap();
+    assert_eq!(
+        cm["data"]["emqx.conf"],
+        "listeners.tcp.default.bind = 1883\nlisteners.ssl.default.bind = 8883\nlisteners.ws.default.bind  = 8083\nlisteners.wss.default.bind = 8084\n\ndashboard.listeners.http.bind = 18083\nsysmon.vm.long_schedule = disabled\n"
+    );
+}
+
+#[test]
+fn a_config_change_changes_the_pod_checksum_and_nothing_else_in_the_workloads() {
+    let d = tmp("checksum");
+    let a = SLIM.to_string() + "  config:\n    data: |\n      log.console.level = debug\n";
+    let b = SLIM.to_string() + "  config:\n    data: |\n      log.console.level = info\n";
+    std::fs::write(d.join("a.yaml"), a).unwrap();
+    std::fs::write(d.join("b.yaml"), b).unwrap();
+    let ra = text(&render(&d, &["render", "-q", "a.yaml"]).stdout);
+    let rb = text(&render(&d, &["render", "-q", "b.yaml"]).stdout);
+    let sts = |s: &str| {
+        s.split("---\n")
+            .find(|d| d.contains("kind: StatefulSet"))
+            .unwrap()
+            .to_string()
+    };
+    let (sa, sb) = (sts(&ra), sts(&rb));
+    assert_ne!(sa, sb);
+    let changed: Vec<_> = sa.lines().zip(sb.lines()).filter(|(x, y)| x != y).collect();
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert!(changed[0].0.contains("emqx-render/config-checksum"));
+}
+
+#[test]
+fn secrets_from_the_spec_never_reach_stderr() {
+    let d = tmp("secrets");
+    let spec = SLIM.to_string()
+        + "  config:\n    data: |\n      node.cookie = \"super-secret-cookie\"\n  bootstrapAPIKeys:\n    - key: k1\n      secret: super-secret-value\n    - key: \"bad key\"\n      secret: other-secret-value\n";
+    std::fs::write(d.join("s.yaml"), spec).unwrap();
+    let out = render(&d, &["render", "s.yaml"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for secret in [
+        "super-secret-cookie",
+        "super-secret-value",
+        "other-secret-value",
+    ] {
+        assert!(!err.contains(secret), "{secret} leaked: {err}");
+    }
+}
+
+#[test]
+fn broken_pipe_is_not_an_error() {
+    use std::process::Stdio;
+    let mut child = bin()
+        .current_dir(root())
+        .args(["render", "-q", "examples/v2beta1-every-field.yaml"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let _ = Path::new(".");
+}

@@ -1,0 +1,139 @@
+//! Golden files: every example in `examples/` renders to `golden/examples/<name>.yaml` (stdout)
+//! and `golden/examples/<name>.stderr` (warnings); every invalid spec in `golden/errors/`
+//! fails with exit 1, nothing on stdout and the message in `golden/errors/<name>.err`.
+//! `UPDATE_GOLDEN=1 cargo test --test it golden` rewrites them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_emqx-render"));
+    c.env_remove("RUST_BACKTRACE");
+    c
+}
+
+fn updating() -> bool {
+    std::env::var_os("UPDATE_GOLDEN").is_some()
+}
+
+pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Compares `actual` with the golden file, or rewrites it under UPDATE_GOLDEN.
+fn check(golden: &Path, actual: &str, failures: &mut Vec<String>) {
+    if updating() {
+        std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+        std::fs::write(golden, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(golden).unwrap_or_default();
+    if expected != actual {
+        let diff = similar::TextDiff::from_lines(&expected, actual)
+            .unified_diff()
+            .context_radius(2)
+            .header(&golden.display().to_string(), "actual")
+            .to_string();
+        failures.push(format!(
+            "{} differs (run `UPDATE_GOLDEN=1 cargo test --test it golden` if intended):\n{diff}",
+            golden.display()
+        ));
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8(b.to_vec()).unwrap()
+}
+
+pub fn render(cwd: &Path, args: &[&str]) -> Output {
+    bin().current_dir(cwd).args(args).output().unwrap()
+}
+
+#[test]
+fn golden_examples_render_as_recorded() {
+    let root = root();
+    let examples = yaml_files(&root.join("examples"));
+    assert!(examples.len() >= 7, "examples/ is missing cases");
+    let mut failures = Vec::new();
+    for ex in &examples {
+        let stem = ex.file_stem().unwrap().to_string_lossy().to_string();
+        let rel = format!("examples/{stem}.yaml");
+        let out = render(&root, &["render", &rel]);
+        assert!(out.status.success(), "{rel} failed:\n{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        assert!(stdout.starts_with("---\n"), "{rel}: no manifests on stdout");
+        check(
+            &root.join(format!("golden/examples/{stem}.yaml")),
+            &stdout,
+            &mut failures,
+        );
+        check(
+            &root.join(format!("golden/examples/{stem}.stderr")),
+            &text(&out.stderr),
+            &mut failures,
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn golden_errors_fail_with_recorded_messages() {
+    let dir = root().join("golden/errors");
+    let cases = yaml_files(&dir);
+    assert!(
+        cases.len() >= 25,
+        "expected at least 25 error cases, found {}",
+        cases.len()
+    );
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let out = render(&dir, &["render", &name]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{name}: exit code\n{}",
+            text(&out.stderr)
+        );
+        assert!(out.stdout.is_empty(), "{name}: wrote to stdout on error");
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains(&format!("--> {name}:")),
+            "{name}: no file:line:column in\n{stderr}"
+        );
+        let golden = case.with_extension("err");
+        check(&golden, &stderr, &mut failures);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn same_input_gives_same_bytes() {
+    let root = root();
+    for ex in yaml_files(&root.join("examples")) {
+        let rel = ex
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        let a = render(&root, &["render", "-q", &rel]);
+        let b = bin()
+            .current_dir(&root)
+            .args(["render", "-q", &rel])
+            .env("TZ", "Pacific/Chatham")
+            .env("LC_ALL", "C")
+            .output()
+            .unwrap();
+        assert_eq!(a.stdout, b.stdout, "{rel} rendered differently");
+    }
+}

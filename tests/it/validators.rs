@@ -1,0 +1,59 @@
+//! Every rendered object of every example passes `kubernetes-validate --strict` for the oldest
+//! and the newest Kubernetes we support. `.ci/run` installs the validator into `.venv-val` and
+//! sets EMQX_RENDER_REQUIRE_VALIDATORS=1, so in CI a missing validator is a failure.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use super::golden::{root, yaml_files};
+
+fn validator() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("KUBERNETES_VALIDATE") {
+        return Some(PathBuf::from(p));
+    }
+    let venv = root().join(".venv-val/bin/kubernetes-validate");
+    venv.exists().then_some(venv)
+}
+
+/// The validator, or `None` (with a note) when it is not installed and not required.
+pub fn require() -> Option<PathBuf> {
+    match validator() {
+        Some(v) => Some(v),
+        None if std::env::var_os("EMQX_RENDER_REQUIRE_VALIDATORS").is_some() => {
+            panic!(
+                "kubernetes-validate is not installed: run `bash .ci/run`, or set KUBERNETES_VALIDATE"
+            )
+        }
+        None => {
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                b"note: kubernetes-validate not installed; skipped (bash .ci/run installs it)\n",
+            );
+            None
+        }
+    }
+}
+
+pub fn validate(v: &PathBuf, files: &[PathBuf]) {
+    for k in ["1.33", "1.37"] {
+        let out = Command::new(v)
+            .args(["--strict", "--quiet", "-k", k])
+            .args(files)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "kubernetes-validate --strict -k {k} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn rendered_examples_pass_kubernetes_validate_strict() {
+    let Some(v) = require() else { return };
+    let files = yaml_files(&root().join("golden/examples"));
+    assert!(files.len() >= 7);
+    validate(&v, &files);
+}
