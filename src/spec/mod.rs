@@ -563,7 +563,23 @@ fn report_unknown(
             format!("unknown field `{name}`"),
         )
         .at(at.key(&path));
-        if let Some(s) = did_you_mean(name, candidates.iter().copied()) {
+        // A field of a sibling's type one level up usually means a mis-indented block.
+        let misplaced = at
+            .root
+            .find(parent)
+            .into_iter()
+            .flat_map(|n| n.keys())
+            .find(|k| {
+                let mut sib = parent.to_vec();
+                sib.push(Seg::Key(k.name.clone()));
+                k.name != *name && fields_at(&sib).contains(&name.as_str())
+            });
+        if let Some(sib) = misplaced {
+            d = d.help(format!(
+                "`{name}` is a field of `{}`: indent it under `{}`",
+                sib.name, sib.name
+            ));
+        } else if let Some(s) = did_you_mean(name, candidates.iter().copied()) {
             d = d.help(format!("did you mean `{s}`?"));
         } else if !candidates.is_empty() && candidates.len() <= 16 {
             d = d.help(format!("fields allowed here: {}", candidates.join(", ")));

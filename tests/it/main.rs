@@ -4,4 +4,5 @@
 mod cli;
 mod golden;
 mod hocon_conformance;
+mod operator_docs;
 mod validators;
