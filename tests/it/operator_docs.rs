@@ -66,13 +66,12 @@ fn operator_documentation_examples_render_with_the_ports_they_ask_for() {
             find("Deployment", "-replicant")
                 .map_or("0".to_string(), |d| d["spec"]["replicas"].to_string()),
         );
-        if let Some(sts) = find("StatefulSet", "-core") {
-            if let Some(s) = sts["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]
+        if let Some(sts) = find("StatefulSet", "-core")
+            && let Some(s) = sts["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]
                 ["storage"]
                 .as_str()
-            {
-                got.insert("storage", s.to_string());
-            }
+        {
+            got.insert("storage", s.to_string());
         }
         let expect = std::fs::read_to_string(f.with_extension("expect")).unwrap();
         for line in expect.lines().filter(|l| !l.trim().is_empty()) {
