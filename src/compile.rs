@@ -2,9 +2,10 @@
 //! Pure: no files, no environment, no output.
 
 use crate::build;
-use crate::diag::{Diagnostic, Diagnostics, Severity};
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::manifest::{Manifest, Object};
 use crate::model;
+use crate::output::text::{ClusterNote, PortNote};
 use crate::settings::{Overrides, Settings};
 use crate::spec::{self, Document, Source};
 use crate::validate;
@@ -15,6 +16,43 @@ pub struct Compiled {
     pub manifest: Manifest,
     pub settings: Settings,
     pub diagnostics: Diagnostics,
+    /// What the post-render notes say about each cluster.
+    pub notes: Vec<ClusterNote>,
+}
+
+fn note(c: &model::Cluster) -> ClusterNote {
+    let mut api_key_secrets: Vec<String> = c
+        .api_keys
+        .refs
+        .iter()
+        .flat_map(|(k, s)| [k.secret_name.clone(), s.secret_name.clone()])
+        .collect();
+    api_key_secrets.dedup();
+    ClusterNote {
+        name: c.name.clone(),
+        namespace: c.namespace.clone(),
+        core: c.core.replicas.unwrap_or(1),
+        replicants: c.replicant.as_ref().and_then(|r| r.replicas).unwrap_or(0),
+        cookie_in_config: c.facts.cookie.is_some(),
+        api_key_secrets,
+        dashboard_port: c
+            .dashboard_service
+            .as_ref()
+            .and(c.facts.dashboard_http.or(c.facts.dashboard_https)),
+        listeners: if c.listeners_service.is_some() {
+            c.facts
+                .listeners
+                .iter()
+                .map(|l| PortNote {
+                    name: l.port_name.clone(),
+                    port: l.port,
+                    protocol: if l.udp { "UDP" } else { "TCP" },
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+    }
 }
 
 /// Compiles every source into one manifest, or returns every problem found.
@@ -48,6 +86,7 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
     };
 
     let mut objects: Vec<Object> = Vec::new();
+    let mut notes: Vec<ClusterNote> = Vec::new();
     let mut seen_clusters: Vec<(String, String)> = Vec::new();
     for d in &docs {
         match d {
@@ -75,35 +114,7 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
                     continue;
                 }
                 seen_clusters.push(key);
-                if cluster.facts.cookie.is_none() {
-                    diags.push(Diagnostic {
-                        severity: Severity::Note,
-                        code: "create-cookie-secret",
-                        path: String::new(),
-                        message: format!(
-                            "cluster {}/{} reads its Erlang cookie from the Secret {}-node-cookie, which you create once",
-                            cluster.namespace, cluster.name, cluster.name
-                        ),
-                        loc: None,
-                        help: Some(format!(
-                            "kubectl -n {} create secret generic {}-node-cookie --from-literal=node_cookie=\"$(openssl rand -hex 32)\"",
-                            cluster.namespace, cluster.name
-                        )),
-                    });
-                }
-                for (k, s) in &cluster.api_keys.refs {
-                    diags.push(Diagnostic {
-                        severity: Severity::Note,
-                        code: "api-key-secret-ref",
-                        path: String::new(),
-                        message: format!(
-                            "cluster {}/{} reads a bootstrap API key from Secrets {} (key {}) and {} (key {}) at pod start",
-                            cluster.namespace, cluster.name, k.secret_name, k.secret_key, s.secret_name, s.secret_key
-                        ),
-                        loc: None,
-                        help: None,
-                    });
-                }
+                notes.push(note(&cluster));
                 objects.extend(build::build(&cluster));
             }
             Document::Passthrough(p) => objects.push(Object {
@@ -135,5 +146,6 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
         manifest,
         settings,
         diagnostics: diags,
+        notes,
     })
 }

@@ -29,6 +29,27 @@ pub fn dns_label(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Why `s` is not an IANA service name (container port names): 1-15 characters, lowercase
+/// alphanumerics and `-`, at least one letter, no `-` at either end or twice in a row.
+pub fn iana_svc_name(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > 15 {
+        return Err(format!("is {} characters long (1 to 15)", s.len()));
+    }
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err("may only hold lowercase letters, digits and `-`".into());
+    }
+    if !s.chars().any(|c| c.is_ascii_lowercase()) {
+        return Err("must contain a letter".into());
+    }
+    if s.starts_with('-') || s.ends_with('-') || s.contains("--") {
+        return Err("must not start or end with `-` or hold `--`".into());
+    }
+    Ok(())
+}
+
 fn dns_subdomain(s: &str) -> Result<(), String> {
     if s.len() > 253 {
         return Err("is longer than 253 characters".into());
@@ -373,6 +394,26 @@ pub fn check(spec: &ClusterSpec) -> Diagnostics {
                 _ => {}
             }
         }
+        for (i, port) in rs.ports.iter().flatten().enumerate() {
+            if let Some(name) = &port.name
+                && let Err(why) = iana_svc_name(name)
+            {
+                err(
+                    "port-name",
+                    &idx(&format!("{base}.ports"), i, "name"),
+                    format!("container port name `{name}` {why}"),
+                    "port names are at most 15 lowercase letters, digits and `-`, with at least one letter",
+                );
+            }
+            if !(1..=65535).contains(&port.container_port) {
+                err(
+                    "port-range",
+                    &idx(&format!("{base}.ports"), i, "containerPort"),
+                    format!("port {} is out of range 1-65535", port.container_port),
+                    "use a port number from 1 to 65535",
+                );
+            }
+        }
         let reserved_volumes = [
             "bootstrap-api-key".to_string(),
             "bootstrap-config".to_string(),
@@ -444,5 +485,8 @@ mod tests {
         assert!(dns_label("tcp-my_listener").is_err());
         assert!(dns_label("Test").is_err());
         assert!(dns_label(&"a".repeat(64)).is_err());
+        assert!(iana_svc_name("dashboard-https").is_ok());
+        assert!(iana_svc_name("dashboard-https-x").is_err());
+        assert!(iana_svc_name("1883").is_err());
     }
 }

@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1 as core;
 use super::config::{
     API_KEY_KEY, CONFIG_KEY, COOKIE_KEY, api_key_secret_name, config_map_name, cookie_secret_name,
 };
-use super::services::{dashboard_ports, headless_name};
+use super::services::headless_name;
 use super::{merged, non_empty, non_empty_vec, role_labels};
 use crate::model::defaults as d;
 use crate::model::version::{BOOTSTRAP_FILE_SINCE, ROLE_ENV_SINCE};
@@ -49,33 +49,6 @@ pub fn data_volume_name(c: &Cluster, role: RoleKind) -> String {
 
 fn log_volume_name(c: &Cluster, role: RoleKind) -> String {
     format!("{}-{}-log", c.name, role.as_str())
-}
-
-/// User ports first, then the dashboard ports; an entry whose name or number was already seen
-/// is dropped (operator `MergeContainerPorts`, including its empty-name rule).
-fn container_ports(c: &Cluster, r: &Role) -> Vec<core::ContainerPort> {
-    let mut all: Vec<core::ContainerPort> = r.spec.ports.clone().unwrap_or_default();
-    all.extend(
-        dashboard_ports(c)
-            .into_iter()
-            .map(|(n, p)| core::ContainerPort {
-                name: Some(n.into()),
-                container_port: i32::from(p),
-                protocol: Some("TCP".into()),
-                ..Default::default()
-            }),
-    );
-    let mut out: Vec<core::ContainerPort> = Vec::new();
-    for p in all {
-        if out
-            .iter()
-            .any(|o| o.name == p.name || o.container_port == p.container_port)
-        {
-            continue;
-        }
-        out.push(p);
-    }
-    out
 }
 
 fn env_list(c: &Cluster, r: &Role, ports: &[core::ContainerPort]) -> Vec<core::EnvVar> {
@@ -294,7 +267,7 @@ fn mounts(c: &Cluster, r: &Role) -> Vec<core::VolumeMount> {
 /// The pod template of a role.
 pub fn template(c: &Cluster, r: &Role, checksum: &str) -> core::PodTemplateSpec {
     let s = &r.spec;
-    let ports = container_ports(c, r);
+    let ports = r.ports.clone();
     let container = core::Container {
         name: CONTAINER.into(),
         image: Some(c.image.clone()),

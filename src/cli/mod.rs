@@ -1,7 +1,7 @@
 //! Command line: parse arguments, read inputs, call the pure core, write the result. The
 //! only place that touches files, the environment and the standard streams.
 
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -172,9 +172,7 @@ fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
     };
     let compiled = match compile(&sources, &over) {
         Ok(c) => c,
-        Err(mut d) => {
-            // Notes explain a successful render; with errors they are noise.
-            d.0.retain(|x| x.severity != crate::diag::Severity::Note);
+        Err(d) => {
             print_diagnostics(&d, false)?;
             let n = d.0.iter().filter(|x| x.is_error()).count();
             let _ = writeln!(
@@ -185,19 +183,23 @@ fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_INVALID));
         }
     };
+    let notes = if a.quiet {
+        String::new()
+    } else {
+        output::text::notes(&compiled.notes)?
+    };
     if let Some(dir) = &a.output_dir {
         output::dir::write(&compiled.manifest, dir)?;
         print_diagnostics(&compiled.diagnostics, a.quiet)?;
+        io::stderr().lock().write_all(notes.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     let text = match a.format {
         Format::Yaml => output::to_yaml(&compiled.manifest)?,
         Format::Json => output::to_json(&compiled.manifest)?,
     };
-    // Warnings first, so that a terminal shows them above the manifests only when asked.
-    if !io::stderr().is_terminal() || !a.quiet {
-        print_diagnostics(&compiled.diagnostics, a.quiet)?;
-    }
+    print_diagnostics(&compiled.diagnostics, a.quiet)?;
+    io::stderr().lock().write_all(notes.as_bytes())?;
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;

@@ -91,6 +91,8 @@ pub struct Role {
     pub annotations: BTreeMap<String, String>,
     pub spec: v2::RoleSpec,
     pub pvc: Option<core::PersistentVolumeClaimSpec>,
+    /// Container ports: the user's, then the dashboard's, merged the operator's way.
+    pub ports: Vec<core::ContainerPort>,
 }
 
 /// A Service template: the user's metadata and spec; ports are merged and the selector set later.
@@ -350,9 +352,12 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
             );
         }
     }
-    if config_ok {
-        for r in std::iter::once(&core).chain(replicant.as_ref()) {
-            check_probe_ports(r, &facts, at, &mut diags);
+    let mut core = core;
+    let mut replicant = replicant;
+    for r in std::iter::once(&mut core).chain(replicant.as_mut()) {
+        r.ports = merge_container_ports(r, &facts, at, &mut diags);
+        if config_ok {
+            check_probe_ports(r, at, &mut diags);
         }
     }
 
@@ -477,6 +482,7 @@ fn role(
         annotations: meta.annotations.unwrap_or_default(),
         spec,
         pvc,
+        ports: Vec::new(),
     }
 }
 
@@ -518,27 +524,84 @@ fn service_template(
     })
 }
 
-/// Probes that name a port (the default ones name `dashboard`) need that container port; the
-/// dashboard port disappears with `dashboard.listeners.http.bind = 0`.
-fn check_probe_ports(
+/// User ports first, then the dashboard ports; an entry whose name or number was already seen
+/// is dropped (operator `MergeContainerPorts`). Nothing goes silently: each drop is a warning.
+fn merge_container_ports(
     r: &Role,
     facts: &ConfigFacts,
     at: &crate::spec::Locator,
     diags: &mut Diagnostics,
-) {
-    let mut names: Vec<String> = r
-        .spec
-        .ports
-        .iter()
-        .flatten()
-        .filter_map(|p| p.name.clone())
-        .collect();
-    if facts.dashboard_http.is_some() {
-        names.push("dashboard".into());
+) -> Vec<core::ContainerPort> {
+    let base = format!("spec.{}Template.spec.ports", r.kind.as_str());
+    let mut out: Vec<core::ContainerPort> = Vec::new();
+    let user = r.spec.ports.clone().unwrap_or_default();
+    let n_user = user.len();
+    let dashboard: Vec<core::ContainerPort> = [
+        ("dashboard", facts.dashboard_http),
+        ("dashboard-https", facts.dashboard_https),
+    ]
+    .into_iter()
+    .filter_map(|(n, p)| {
+        p.map(|p| core::ContainerPort {
+            name: Some(n.into()),
+            container_port: i32::from(p),
+            protocol: Some("TCP".into()),
+            ..Default::default()
+        })
+    })
+    .collect();
+    for (i, port) in user.into_iter().chain(dashboard).enumerate() {
+        let clash = out
+            .iter()
+            .find(|o| o.name == port.name || o.container_port == port.container_port)
+            .cloned();
+        let Some(kept) = clash else {
+            out.push(port);
+            continue;
+        };
+        let label = |p: &core::ContainerPort| match &p.name {
+            Some(n) => format!("`{n}` ({})", p.container_port),
+            None => format!("{} (unnamed)", p.container_port),
+        };
+        if i < n_user {
+            let mut path = p(&base);
+            path.push(Seg::Index(i));
+            diags.push(
+                Diagnostic::warning(
+                    "port-dropped",
+                    format!("{base}[{i}]"),
+                    format!(
+                        "port {} is dropped: {} already has its name or number",
+                        label(&port),
+                        label(&kept)
+                    ),
+                )
+                .at(at.value(&path))
+                .help("give every container port its own name and number"),
+            );
+        } else if port.name != kept.name {
+            diags.push(
+                Diagnostic::warning(
+                    "port-dropped",
+                    base.clone(),
+                    format!(
+                        "the dashboard port {} is replaced by the user port {}",
+                        label(&port),
+                        label(&kept)
+                    ),
+                )
+                .at(at.key(&p(&base)))
+                .help("name the user port `dashboard` or give it another number"),
+            );
+        }
     }
-    if facts.dashboard_https.is_some() {
-        names.push("dashboard-https".into());
-    }
+    out
+}
+
+/// Probes that name a port (the default ones name `dashboard`) need that container port; the
+/// dashboard port disappears with `dashboard.listeners.http.bind = 0`.
+fn check_probe_ports(r: &Role, at: &crate::spec::Locator, diags: &mut Diagnostics) {
+    let names: Vec<String> = r.ports.iter().filter_map(|p| p.name.clone()).collect();
     let base = format!("spec.{}Template.spec", r.kind.as_str());
     for (field, probe) in [
         ("livenessProbe", &r.spec.liveness_probe),

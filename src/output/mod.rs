@@ -2,6 +2,7 @@
 //! that serializes manifests.
 
 pub mod dir;
+pub mod text;
 
 use crate::manifest::Manifest;
 

@@ -1,0 +1,81 @@
+//! Prose outputs that are not Kubernetes objects, rendered from the minijinja templates in
+//! `templates/` (compiled into the binary). The only minijinja user.
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+const NOTES: &str = include_str!("../../templates/notes.txt");
+
+/// A listener port as the notes show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PortNote {
+    pub name: String,
+    pub port: u16,
+    pub protocol: &'static str,
+}
+
+/// What the notes say about one rendered cluster.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterNote {
+    pub name: String,
+    pub namespace: String,
+    pub core: i32,
+    pub replicants: i32,
+    pub cookie_in_config: bool,
+    pub api_key_secrets: Vec<String>,
+    pub dashboard_port: Option<u16>,
+    pub listeners: Vec<PortNote>,
+}
+
+fn env() -> Result<Environment<'static>, minijinja::Error> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.add_template("notes.txt", NOTES)?;
+    Ok(env)
+}
+
+/// The notes printed on stderr after a successful render.
+pub fn notes(clusters: &[ClusterNote]) -> Result<String, minijinja::Error> {
+    let env = env()?;
+    let mut s = env
+        .get_template("notes.txt")?
+        .render(minijinja::context! { clusters => minijinja::value::Serde(clusters) })?;
+    let trimmed = s.trim_start_matches('\n').to_string();
+    s = trimmed;
+    if !s.is_empty() && !s.ends_with('\n') {
+        s.push('\n');
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_tell_how_to_create_the_cookie_and_reach_the_cluster() {
+        let n = notes(&[ClusterNote {
+            name: "emqx".into(),
+            namespace: "mqtt".into(),
+            core: 3,
+            replicants: 1,
+            cookie_in_config: false,
+            api_key_secrets: vec!["emqx-api".into()],
+            dashboard_port: Some(18083),
+            listeners: vec![PortNote {
+                name: "tcp-default".into(),
+                port: 1883,
+                protocol: "TCP",
+            }],
+        }])
+        .unwrap();
+        assert!(
+            n.starts_with("Rendered EMQX cluster mqtt/emqx: 3 core nodes, 1 replicant node.\n"),
+            "{n}"
+        );
+        assert!(n.contains("create secret generic emqx-node-cookie"));
+        assert!(n.contains("Secret emqx-api"));
+        assert!(n.contains("port-forward svc/emqx-dashboard 18083:18083"));
+        assert!(n.contains("tcp-default 1883/TCP"));
+    }
+}
