@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod coverage;
 mod golden;
 mod hocon_conformance;
 mod operator_docs;
