@@ -65,11 +65,22 @@ pub fn fields_at(path: &[Seg]) -> &'static [&'static str] {
     }
 }
 
-/// Values given on the command line (or by an integration's environment).
+/// One layer of settings given from outside the input.
 #[derive(Debug, Clone, Default)]
-pub struct Overrides {
+pub struct Layer {
     pub kubernetes_version: Option<String>,
     pub namespace: Option<String>,
+}
+
+/// Settings from outside the input, in rising precedence: the settings document is overridden
+/// by `env` (an integration's variables: Argo CD's `ARGOCD_ENV_*`, `PARAM_*`, `KUBE_VERSION`;
+/// a KRM functionConfig), which is overridden by `flags`.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub env: Layer,
+    pub flags: Layer,
+    /// The namespace when nothing else names one (Argo CD's `ARGOCD_APP_NAMESPACE`).
+    pub fallback_namespace: Option<String>,
 }
 
 /// The settings a render runs with.
@@ -97,8 +108,10 @@ impl Settings {
     ) -> Result<Settings, Box<Diagnostic>> {
         let mut s = Settings::default();
         let kube = over
+            .flags
             .kubernetes_version
             .as_deref()
+            .or(over.env.kubernetes_version.as_deref())
             .or(doc.and_then(|d| d.kubernetes_version.as_deref()));
         if let Some(v) = kube {
             let parsed = KubeVersion::parse(v).ok_or_else(|| {
@@ -126,9 +139,12 @@ impl Settings {
             s.kubernetes_version = parsed;
         }
         if let Some(ns) = over
+            .flags
             .namespace
             .as_deref()
+            .or(over.env.namespace.as_deref())
             .or(doc.and_then(|d| d.namespace.as_deref()))
+            .or(over.fallback_namespace.as_deref())
         {
             s.namespace = ns.to_string();
         }
@@ -141,37 +157,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn flags_win_over_document() {
+    fn layers_in_rising_precedence() {
         let doc = SettingsDoc {
             kubernetes_version: Some("1.34".into()),
+            namespace: Some("from-doc".into()),
             ..Default::default()
         };
-        let over = Overrides {
-            kubernetes_version: Some("v1.36".into()),
+        let mut over = Overrides {
+            fallback_namespace: Some("argo-app-ns".into()),
             ..Default::default()
         };
+        let s = Settings::resolve(None, &over).unwrap();
+        assert_eq!(s.namespace, "argo-app-ns");
         let s = Settings::resolve(Some(&doc), &over).unwrap();
         assert_eq!(
-            s.kubernetes_version,
-            KubeVersion {
-                major: 1,
-                minor: 36
-            }
+            (s.kubernetes_version.minor, s.namespace.as_str()),
+            (34, "from-doc")
         );
-        let s = Settings::resolve(Some(&doc), &Overrides::default()).unwrap();
+        over.env.kubernetes_version = Some("1.35".into());
+        over.env.namespace = Some("from-env".into());
+        let s = Settings::resolve(Some(&doc), &over).unwrap();
         assert_eq!(
-            s.kubernetes_version,
-            KubeVersion {
-                major: 1,
-                minor: 34
-            }
+            (s.kubernetes_version.minor, s.namespace.as_str()),
+            (35, "from-env")
+        );
+        over.flags.kubernetes_version = Some("v1.36".into());
+        over.flags.namespace = Some("from-flag".into());
+        let s = Settings::resolve(Some(&doc), &over).unwrap();
+        assert_eq!(
+            (s.kubernetes_version.minor, s.namespace.as_str()),
+            (36, "from-flag")
         );
     }
 
     #[test]
     fn unsupported_version_is_refused() {
         let over = Overrides {
-            kubernetes_version: Some("1.20".into()),
+            flags: Layer {
+                kubernetes_version: Some("1.20".into()),
+                namespace: None,
+            },
             ..Default::default()
         };
         assert!(Settings::resolve(None, &over).is_err());

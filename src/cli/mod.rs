@@ -1,17 +1,19 @@
-//! Command line: parse arguments, read inputs, call the pure core, write the result. The
-//! only place that touches files, the environment and the standard streams.
+//! Command line: parse arguments, read inputs, call the pure core, write the result. The only
+//! place that touches files, the environment and the standard streams; one file per subcommand.
+
+pub mod diff;
+pub mod env;
+pub mod render;
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
-use crate::compile::compile;
-use crate::diag::Diagnostics;
-use crate::output;
-use crate::settings::Overrides;
+use crate::diag::Diagnostic;
+use crate::settings::{Layer, Overrides};
 use crate::spec::Source;
 
 /// Renders the EMQX Operator's `EMQX` resources into plain Kubernetes manifests.
@@ -26,54 +28,34 @@ pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
     #[command(flatten)]
-    render: RenderArgs,
+    render: render::RenderArgs,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Render specs to manifests (the default command).
-    Render(RenderArgs),
+    Render(render::RenderArgs),
+    /// Compare two specs or renders object by object; exit 1 when they differ.
+    Diff(diff::DiffArgs),
+    /// Run as a KRM function (kustomize, kpt): a ResourceList on stdin, the same list with the
+    /// rendered objects appended on stdout.
+    Krm,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    Yaml,
-    Json,
-}
-
-#[derive(Debug, Args)]
-struct RenderArgs {
-    /// Spec files (`-` for standard input). Without any, the specs in the current directory.
-    files: Vec<PathBuf>,
-    /// Output format on standard output.
-    #[arg(long, value_enum, default_value_t = Format::Yaml)]
-    format: Format,
-    /// Write one file per object and a kustomization.yaml into this directory instead.
-    #[arg(long, value_name = "DIR")]
-    output_dir: Option<PathBuf>,
-    /// Target Kubernetes version (1.33 to 1.37).
-    #[arg(long, value_name = "VERSION")]
-    kube_version: Option<String>,
-    /// Namespace for clusters whose spec names none.
-    #[arg(long, short = 'n')]
-    namespace: Option<String>,
-    /// Do not print warnings and notes.
-    #[arg(long, short = 'q')]
-    quiet: bool,
-}
-
-/// Exit codes: 0 rendered, 1 invalid spec, 2 usage or I/O error.
+/// Exit codes: 0 success, 1 invalid spec / differences, 2 usage or I/O error.
 pub const EXIT_INVALID: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 
 /// Runs the command line; returns the exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let args = match cli.command {
-        Some(Command::Render(a)) => a,
-        None => cli.render,
+    let result = match cli.command {
+        Some(Command::Render(a)) => render::run(a),
+        None => render::run(cli.render),
+        Some(Command::Diff(a)) => diff::run(a),
+        Some(Command::Krm) => krm(),
     };
-    match render(args) {
+    match result {
         Ok(code) => code,
         Err(e) => {
             if is_broken_pipe(&e) {
@@ -89,6 +71,23 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain()
         .filter_map(|c| c.downcast_ref::<io::Error>())
         .any(|io| io.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// Settings from outside the input: the environment (Argo CD) and the flags.
+pub fn overrides(
+    kube_version: Option<String>,
+    namespace: Option<String>,
+) -> (Overrides, Vec<Diagnostic>) {
+    let (env, fallback_namespace, warnings) = env::from_env(&|k| std::env::var(k).ok());
+    let over = Overrides {
+        env,
+        flags: Layer {
+            kubernetes_version: kube_version,
+            namespace,
+        },
+        fallback_namespace,
+    };
+    (over, warnings)
 }
 
 fn read_sources(files: &[PathBuf]) -> anyhow::Result<Vec<Source>> {
@@ -153,9 +152,9 @@ fn discover(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-fn print_diagnostics(d: &Diagnostics, quiet: bool) -> io::Result<()> {
+fn print_diagnostics(d: &[Diagnostic], quiet: bool) -> io::Result<()> {
     let mut err = io::stderr().lock();
-    for diag in &d.0 {
+    for diag in d {
         if quiet && !diag.is_error() {
             continue;
         }
@@ -164,44 +163,20 @@ fn print_diagnostics(d: &Diagnostics, quiet: bool) -> io::Result<()> {
     Ok(())
 }
 
-fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
-    let sources = read_sources(&a.files)?;
-    let over = Overrides {
-        kubernetes_version: a.kube_version.clone(),
-        namespace: a.namespace.clone(),
-    };
-    let compiled = match compile(&sources, &over) {
-        Ok(c) => c,
-        Err(d) => {
-            print_diagnostics(&d, false)?;
-            let n = d.0.iter().filter(|x| x.is_error()).count();
-            let _ = writeln!(
-                io::stderr().lock(),
-                "error: could not render: {n} error{}",
-                if n == 1 { "" } else { "s" }
-            );
-            return Ok(ExitCode::from(EXIT_INVALID));
-        }
-    };
-    let notes = if a.quiet {
-        String::new()
+/// `emqx-render krm`: the KRM function protocol on stdin/stdout; exit 1 when a result is an error.
+fn krm() -> anyhow::Result<ExitCode> {
+    let mut input = String::new();
+    io::stdin()
+        .read_to_string(&mut input)
+        .context("reading the ResourceList from standard input")?;
+    let (over, _) = overrides(None, None);
+    let out = crate::krm::run(&input, &over);
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(out.text.as_bytes())?;
+    stdout.flush()?;
+    Ok(if out.failed {
+        ExitCode::from(EXIT_INVALID)
     } else {
-        output::text::notes(&compiled.notes)?
-    };
-    if let Some(dir) = &a.output_dir {
-        output::dir::write(&compiled.manifest, dir)?;
-        print_diagnostics(&compiled.diagnostics, a.quiet)?;
-        io::stderr().lock().write_all(notes.as_bytes())?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let text = match a.format {
-        Format::Yaml => output::to_yaml(&compiled.manifest)?,
-        Format::Json => output::to_json(&compiled.manifest)?,
-    };
-    print_diagnostics(&compiled.diagnostics, a.quiet)?;
-    io::stderr().lock().write_all(notes.as_bytes())?;
-    let mut out = io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()?;
-    Ok(ExitCode::SUCCESS)
+        ExitCode::SUCCESS
+    })
 }

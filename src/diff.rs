@@ -1,0 +1,384 @@
+//! Object-by-object comparison of two manifests: which objects were added, removed or changed,
+//! a unified diff per changed object, and notes on what a change does when applied (pods that
+//! restart and why, fields Kubernetes will not change in place, scaling). Pure: values in,
+//! values out.
+
+use similar::TextDiff;
+
+use crate::manifest::{Manifest, Object};
+use crate::output;
+
+/// Identifies an object across versions: API group (not version), kind, namespace, name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Key {
+    pub group: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl Key {
+    fn of(o: &Object) -> Key {
+        Key {
+            group: o
+                .api_version
+                .rsplit_once('/')
+                .map_or("", |(g, _)| g)
+                .to_string(),
+            kind: o.kind.clone(),
+            namespace: o.namespace.clone().unwrap_or_default(),
+            name: o.name.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.namespace.is_empty() {
+            write!(f, "{} {}", self.kind, self.name)
+        } else {
+            write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    Added,
+    Removed,
+    Changed,
+}
+
+/// What applying a change does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// Pods of this workload are replaced; the reasons say why.
+    Restart(Vec<String>),
+    /// Kubernetes refuses to change this field in place; the text says what to do.
+    Immutable { field: String, recipe: String },
+    /// The replica count changes (no restart).
+    Scale { from: String, to: String },
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Note::Restart(why) => write!(f, "pods restart: {}", why.join("; ")),
+            Note::Immutable { field, recipe } => {
+                write!(f, "{field} cannot change in place: {recipe}")
+            }
+            Note::Scale { from, to } => write!(f, "replicas {from} -> {to} (no restart)"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub key: Key,
+    pub kind: ChangeKind,
+    /// Unified diff of the object's YAML (empty for added and removed objects).
+    pub diff: String,
+    pub notes: Vec<Note>,
+}
+
+/// The outcome of a comparison.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Report {
+    pub changes: Vec<Change>,
+    pub unchanged: usize,
+}
+
+impl Report {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    fn count(&self, k: ChangeKind) -> usize {
+        self.changes.iter().filter(|c| c.kind == k).count()
+    }
+
+    /// `N added, N removed, N changed, N unchanged`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} added, {} removed, {} changed, {} unchanged",
+            self.count(ChangeKind::Added),
+            self.count(ChangeKind::Removed),
+            self.count(ChangeKind::Changed),
+            self.unchanged
+        )
+    }
+}
+
+fn yaml(o: &Object) -> String {
+    output::object_yaml(&o.value, &o.kind, &o.name).unwrap_or_default()
+}
+
+/// Compares two manifests.
+pub fn diff(old: &Manifest, new: &Manifest) -> Report {
+    let mut report = Report::default();
+    let olds: Vec<(Key, &Object)> = old.objects().iter().map(|o| (Key::of(o), o)).collect();
+    let news: Vec<(Key, &Object)> = new.objects().iter().map(|o| (Key::of(o), o)).collect();
+    for (k, o) in &olds {
+        match news.iter().find(|(nk, _)| nk == k) {
+            None => report.changes.push(Change {
+                key: k.clone(),
+                kind: ChangeKind::Removed,
+                diff: String::new(),
+                notes: Vec::new(),
+            }),
+            Some((_, n)) if o.value == n.value => report.unchanged += 1,
+            Some((_, n)) => {
+                let (a, b) = (yaml(o), yaml(n));
+                let label = format!(
+                    "{}/{}",
+                    k.kind,
+                    if k.namespace.is_empty() {
+                        k.name.clone()
+                    } else {
+                        format!("{}/{}", k.namespace, k.name)
+                    }
+                );
+                let diff = TextDiff::from_lines(&a, &b)
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&format!("old/{label}"), &format!("new/{label}"))
+                    .to_string();
+                report.changes.push(Change {
+                    key: k.clone(),
+                    kind: ChangeKind::Changed,
+                    diff,
+                    notes: notes(&k.kind, &o.value, &n.value),
+                });
+            }
+        }
+    }
+    for (k, _) in &news {
+        if !olds.iter().any(|(ok, _)| ok == k) {
+            report.changes.push(Change {
+                key: k.clone(),
+                kind: ChangeKind::Added,
+                diff: String::new(),
+                notes: Vec::new(),
+            });
+        }
+    }
+    report.changes.sort_by(|a, b| a.key.cmp(&b.key));
+    report
+}
+
+fn at<'a>(v: &'a serde_json::Value, pointer: &str) -> &'a serde_json::Value {
+    v.pointer(pointer).unwrap_or(&serde_json::Value::Null)
+}
+
+/// The manual recipe for a field a StatefulSet will not change in place.
+fn sts_recipe(name: &str, field: &str) -> String {
+    let orphan = format!(
+        "delete the StatefulSet but keep its pods and volumes (`kubectl delete statefulset {name} --cascade=orphan`), then apply; the pods are adopted and rolled"
+    );
+    if field == "spec.volumeClaimTemplates" {
+        format!(
+            "{orphan}. To grow the disks, also resize each claim by hand (`kubectl patch pvc <claim> -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"<size>\"}}}}}}}}'`; the StorageClass must allow volume expansion)"
+        )
+    } else {
+        orphan
+    }
+}
+
+fn notes(kind: &str, old: &serde_json::Value, new: &serde_json::Value) -> Vec<Note> {
+    let mut out = Vec::new();
+    let name = at(new, "/metadata/name").as_str().unwrap_or("");
+    match kind {
+        "StatefulSet" | "Deployment" => {
+            let immutable: &[&str] = if kind == "StatefulSet" {
+                &[
+                    "selector",
+                    "serviceName",
+                    "podManagementPolicy",
+                    "volumeClaimTemplates",
+                ]
+            } else {
+                &["selector"]
+            };
+            for f in immutable {
+                let p = format!("/spec/{f}");
+                if at(old, &p) != at(new, &p) {
+                    let field = format!("spec.{f}");
+                    let recipe = if kind == "StatefulSet" {
+                        sts_recipe(name, &field)
+                    } else {
+                        format!(
+                            "delete the Deployment (`kubectl delete deployment {name}`) and apply; its pods are replaced"
+                        )
+                    };
+                    out.push(Note::Immutable { field, recipe });
+                }
+            }
+            let (ot, nt) = (at(old, "/spec/template"), at(new, "/spec/template"));
+            if ot != nt {
+                out.push(Note::Restart(restart_reasons(ot, nt)));
+            }
+            let (or, nr) = (at(old, "/spec/replicas"), at(new, "/spec/replicas"));
+            if or != nr {
+                out.push(Note::Scale {
+                    from: or.to_string(),
+                    to: nr.to_string(),
+                });
+            }
+        }
+        "PodDisruptionBudget" => {}
+        "Service" => {
+            for f in ["clusterIP", "clusterIPs"] {
+                let p = format!("/spec/{f}");
+                if !at(old, &p).is_null() && at(old, &p) != at(new, &p) {
+                    out.push(Note::Immutable {
+                        field: format!("spec.{f}"),
+                        recipe: format!("delete the Service (`kubectl delete service {name}`) and apply; clients see it briefly gone"),
+                    });
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Why a pod template change restarts pods, in words.
+fn restart_reasons(old: &serde_json::Value, new: &serde_json::Value) -> Vec<String> {
+    let mut why = Vec::new();
+    for (list, what) in [
+        ("containers", "container"),
+        ("initContainers", "init container"),
+    ] {
+        let images = |t: &serde_json::Value| -> Vec<(String, String)> {
+            at(t, &format!("/spec/{list}"))
+                .as_array()
+                .map(|cs| {
+                    cs.iter()
+                        .map(|c| {
+                            let s = |p: &str| at(c, p).as_str().unwrap_or("").to_string();
+                            (s("/name"), s("/image"))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        for ((name, a), (_, b)) in images(old).iter().zip(images(new).iter()) {
+            if a != b {
+                why.push(format!("image of {what} {name} {a} -> {b}"));
+            }
+        }
+    }
+    let checksum = "/metadata/annotations/emqx-render~1config-checksum";
+    if at(old, checksum) != at(new, checksum) {
+        why.push("config changed (emqx-render/config-checksum)".into());
+    }
+    // Anything else in the template: name the top-level fields that differ.
+    let mut o = old.clone();
+    let mut n = new.clone();
+    for v in [&mut o, &mut n] {
+        for list in ["containers", "initContainers"] {
+            if let Some(cs) = v
+                .pointer_mut(&format!("/spec/{list}"))
+                .and_then(|c| c.as_array_mut())
+            {
+                for c in cs {
+                    if let Some(m) = c.as_object_mut() {
+                        m.remove("image");
+                    }
+                }
+            }
+        }
+        if let Some(a) = v
+            .pointer_mut("/metadata/annotations")
+            .and_then(|a| a.as_object_mut())
+        {
+            a.remove("emqx-render/config-checksum");
+        }
+    }
+    let mut other = Vec::new();
+    for section in ["metadata", "spec"] {
+        let (om, nm) = (
+            at(&o, &format!("/{section}")),
+            at(&n, &format!("/{section}")),
+        );
+        let keys: std::collections::BTreeSet<&String> = om
+            .as_object()
+            .into_iter()
+            .chain(nm.as_object())
+            .flat_map(|m| m.keys())
+            .collect();
+        for k in keys {
+            if om.get(k) != nm.get(k) {
+                other.push(format!("template.{section}.{k}"));
+            }
+        }
+    }
+    if !other.is_empty() {
+        why.push(format!("pod template changed ({})", other.join(", ")));
+    }
+    why
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(kind: &str, name: &str, value: serde_json::Value) -> Object {
+        Object {
+            api_version: "apps/v1".into(),
+            kind: kind.into(),
+            namespace: Some("ns".into()),
+            name: name.into(),
+            value,
+        }
+    }
+
+    #[test]
+    fn image_change_restarts_and_storage_change_is_immutable() {
+        let old = json!({"metadata": {"name": "emqx-core"}, "spec": {"replicas": 3, "volumeClaimTemplates": [{"spec": {"resources": {"requests": {"storage": "10Gi"}}}}], "template": {"spec": {"containers": [{"name": "emqx", "image": "emqx/emqx:5.8.5"}]}}}});
+        let mut new = old.clone();
+        new["spec"]["template"]["spec"]["containers"][0]["image"] = json!("emqx/emqx:5.8.6");
+        new["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] =
+            json!("20Gi");
+        let r = diff(
+            &Manifest::new(vec![obj("StatefulSet", "emqx-core", old)]),
+            &Manifest::new(vec![obj("StatefulSet", "emqx-core", new)]),
+        );
+        assert_eq!(r.changes.len(), 1);
+        let notes: Vec<String> = r.changes[0].notes.iter().map(ToString::to_string).collect();
+        assert!(
+            notes[0].starts_with("spec.volumeClaimTemplates cannot change in place"),
+            "{notes:?}"
+        );
+        assert_eq!(
+            notes[1],
+            "pods restart: image of container emqx emqx/emqx:5.8.5 -> emqx/emqx:5.8.6"
+        );
+        assert!(
+            r.changes[0]
+                .diff
+                .lines()
+                .any(|l| l.starts_with('+') && l.ends_with("storage: 20Gi"))
+        );
+    }
+
+    #[test]
+    fn scaling_is_not_a_restart() {
+        let old = json!({"metadata": {"name": "emqx-replicant"}, "spec": {"replicas": 3, "template": {}}});
+        let mut new = old.clone();
+        new["spec"]["replicas"] = json!(5);
+        let r = diff(
+            &Manifest::new(vec![obj("Deployment", "emqx-replicant", old)]),
+            &Manifest::new(vec![obj("Deployment", "emqx-replicant", new)]),
+        );
+        assert_eq!(
+            r.changes[0].notes,
+            vec![Note::Scale {
+                from: "3".into(),
+                to: "5".into()
+            }]
+        );
+        assert_eq!(r.summary(), "0 added, 0 removed, 1 changed, 0 unchanged");
+    }
+}

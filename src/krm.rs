@@ -1,0 +1,241 @@
+//! KRM function protocol (kustomize, kpt): a `config.kubernetes.io/v1` `ResourceList` in, the
+//! same list out with the rendered objects appended and problems as `results`. A protocol
+//! adapter around `compile`; pure (text in, text out).
+//!
+//! Where the specs come from:
+//! - `functionConfig` is an `apps.emqx.io` `EMQX` resource, or a `v1` `List` of them (and of
+//!   `Settings` documents): those are rendered (the copy that kustomize also puts into `items`
+//!   is left alone);
+//! - otherwise the `EMQX` resources among `items` are rendered, and a `ConfigMap` functionConfig
+//!   (what `kpt fn eval ... -- key=value` makes) may set `kubernetesVersion` and `namespace`.
+//!
+//! Given items are kept as they came.
+
+use serde_json::{Value, json};
+
+use crate::compile::compile;
+use crate::diag::{Diagnostic, Severity};
+use crate::settings::{Layer, Overrides};
+use crate::spec::{GROUP, Source};
+use crate::{output, yaml};
+
+/// The outcome: the ResourceList to print and whether the function failed.
+#[derive(Debug, Clone)]
+pub struct KrmOutput {
+    pub text: String,
+    pub failed: bool,
+}
+
+/// Annotations kustomize and kpt add for their own bookkeeping; not part of the spec.
+fn strip_tool_annotations(v: &mut Value) {
+    let mut now_empty = false;
+    if let Some(a) = v
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        a.retain(|k, _| {
+            !(k.starts_with("config.kubernetes.io/")
+                || k.starts_with("internal.config.kubernetes.io/")
+                || k.starts_with("config.k8s.io/")
+                || k.starts_with("kustomize.config.k8s.io/"))
+        });
+        now_empty = a.is_empty();
+    }
+    if now_empty && let Some(m) = v.pointer_mut("/metadata").and_then(Value::as_object_mut) {
+        m.remove("annotations");
+    }
+}
+
+fn is_emqx(v: &Value) -> bool {
+    v.get("apiVersion")
+        .and_then(Value::as_str)
+        .is_some_and(|a| a.starts_with(&format!("{GROUP}/")))
+}
+
+fn path_of(v: &Value) -> Option<String> {
+    [
+        "config.kubernetes.io/path",
+        "internal.config.kubernetes.io/path",
+    ]
+    .iter()
+    .find_map(|k| v.pointer(&format!("/metadata/annotations/{}", k.replace('/', "~1"))))
+    .and_then(Value::as_str)
+    .map(str::to_string)
+}
+
+/// One source per document to render, named after the file it came from.
+fn source_of(docs: &[Value], name: String) -> Source {
+    let mut text = String::new();
+    for d in docs {
+        let mut d = d.clone();
+        strip_tool_annotations(&mut d);
+        text.push_str("---\n");
+        text.push_str(&output::object_yaml(&d, "", "").unwrap_or_default());
+    }
+    Source { name, text }
+}
+
+fn result(d: &Diagnostic) -> Value {
+    let severity = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "info",
+    };
+    let mut message = d.to_string().replace('\n', " ");
+    message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut r = json!({ "message": message, "severity": severity });
+    if !d.path.is_empty() {
+        r["field"] = json!({ "path": d.path });
+    }
+    if let Some(l) = &d.loc {
+        r["file"] = json!({ "path": l.file });
+    }
+    r
+}
+
+fn fail(message: String) -> KrmOutput {
+    let list = json!({
+        "apiVersion": "config.kubernetes.io/v1",
+        "kind": "ResourceList",
+        "items": [],
+        "results": [{ "message": message, "severity": "error" }],
+    });
+    KrmOutput {
+        text: output::object_yaml(&list, "ResourceList", "").unwrap_or_default(),
+        failed: true,
+    }
+}
+
+/// Runs the function on a ResourceList. `base` carries settings from outside the list.
+pub fn run(input: &str, base: &Overrides) -> KrmOutput {
+    let docs = match yaml::load(input) {
+        Ok(d) => d,
+        Err(e) => return fail(format!("input is not YAML: {}", e.message)),
+    };
+    let Some(list) = docs.first().map(yaml::Node::to_json) else {
+        return fail("no ResourceList on standard input".into());
+    };
+    if list.get("kind").and_then(Value::as_str) != Some("ResourceList") {
+        return fail("standard input must be a config.kubernetes.io/v1 ResourceList".into());
+    }
+    let items: Vec<Value> = list
+        .get("items")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let config = list.get("functionConfig").cloned().unwrap_or(Value::Null);
+
+    let mut over = base.clone();
+    let config_kind = config.get("kind").and_then(Value::as_str).unwrap_or("");
+    let (specs, from): (Vec<Value>, String) = if is_emqx(&config) {
+        (
+            vec![config.clone()],
+            path_of(&config).unwrap_or_else(|| "functionConfig".into()),
+        )
+    } else if config_kind == "List" {
+        let inner = config
+            .get("items")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        (
+            inner,
+            path_of(&config).unwrap_or_else(|| "functionConfig".into()),
+        )
+    } else {
+        if config_kind == "ConfigMap" {
+            let data = |k: &str| {
+                config
+                    .pointer(&format!("/data/{k}"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            };
+            over.env = Layer {
+                kubernetes_version: data("kubernetesVersion").or(over.env.kubernetes_version),
+                namespace: data("namespace").or(over.env.namespace),
+            };
+        }
+        let emqx: Vec<Value> = items
+            .iter()
+            .filter(|i| {
+                is_emqx(i)
+                    || i.get("apiVersion").and_then(Value::as_str)
+                        == Some(crate::spec::SETTINGS_API_VERSION)
+            })
+            .cloned()
+            .collect();
+        let name = emqx
+            .iter()
+            .find_map(path_of)
+            .unwrap_or_else(|| "items".into());
+        (emqx, name)
+    };
+    if specs.is_empty() {
+        return fail(
+            "no EMQX resource found: give one as functionConfig or among the items".into(),
+        );
+    }
+    let source = source_of(&specs, from);
+    let (rendered, diags, failed) = match compile(&[source], &over) {
+        Ok(c) => (
+            c.manifest
+                .objects()
+                .iter()
+                .map(|o| o.value.clone())
+                .collect::<Vec<_>>(),
+            c.diagnostics.0,
+            false,
+        ),
+        Err(d) => (Vec::new(), d.0, true),
+    };
+    let mut out_items = items;
+    out_items.extend(rendered);
+    let mut out = json!({
+        "apiVersion": list.get("apiVersion").cloned().unwrap_or(json!("config.kubernetes.io/v1")),
+        "kind": "ResourceList",
+        "items": out_items,
+    });
+    let results: Vec<Value> = diags.iter().map(result).collect();
+    if !results.is_empty() {
+        out["results"] = Value::Array(results);
+    }
+    KrmOutput {
+        text: output::object_yaml(&out, "ResourceList", "").unwrap_or_default(),
+        failed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIST: &str = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: mqtt\nfunctionConfig:\n  apiVersion: apps.emqx.io/v2beta1\n  kind: EMQX\n  metadata:\n    name: emqx\n    namespace: mqtt\n    annotations:\n      config.kubernetes.io/path: emqx.yaml\n  spec:\n    image: emqx/emqx:5.8.6\n";
+
+    #[test]
+    fn appends_rendered_objects_and_keeps_items() {
+        let out = run(LIST, &Overrides::default());
+        assert!(!out.failed, "{}", out.text);
+        let v: Vec<yaml::Node> = yaml::load(&out.text).unwrap();
+        let items = v[0].to_json()["items"].as_array().unwrap().clone();
+        assert_eq!(items[0]["kind"], "Namespace");
+        assert!(
+            items
+                .iter()
+                .any(|i| i["kind"] == "StatefulSet" && i["metadata"]["name"] == "emqx-core")
+        );
+    }
+
+    #[test]
+    fn errors_become_results_and_fail() {
+        let out = run(
+            &LIST.replace(
+                "image: emqx/emqx:5.8.6",
+                "image: emqx/emqx:5.8.6\n    replicantTemplate:\n      spec:\n        replicas: -1",
+            ),
+            &Overrides::default(),
+        );
+        assert!(out.failed);
+        assert!(out.text.contains("severity: error"), "{}", out.text);
+        assert!(out.text.contains("must be at least 0"), "{}", out.text);
+    }
+}
