@@ -75,20 +75,25 @@ fn source_of(docs: &[Value], name: String) -> Source {
     Source { name, text }
 }
 
-fn result(d: &Diagnostic) -> Value {
+/// A KRM result. Line numbers would point into the re-serialized functionConfig, not the
+/// user's file, so the location is the field path (and the file, when kpt names it).
+fn result(d: &Diagnostic, file: Option<&str>) -> Value {
     let severity = match d.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
         Severity::Note => "info",
     };
-    let mut message = d.to_string().replace('\n', " ");
-    message = message.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut r = json!({ "message": message, "severity": severity });
+    // The field path travels in `field.path` (kpt prints it before the message).
+    let mut message = d.message.clone();
+    if let Some(h) = &d.help {
+        message.push_str(&format!(" (help: {h})"));
+    }
+    let mut r = json!({ "message": message, "severity": severity, "tags": { "code": d.code } });
     if !d.path.is_empty() {
         r["field"] = json!({ "path": d.path });
     }
-    if let Some(l) = &d.loc {
-        r["file"] = json!({ "path": l.file });
+    if let Some(f) = file {
+        r["file"] = json!({ "path": f });
     }
     r
 }
@@ -195,7 +200,8 @@ pub fn run(input: &str, base: &Overrides) -> KrmOutput {
         "kind": "ResourceList",
         "items": out_items,
     });
-    let results: Vec<Value> = diags.iter().map(result).collect();
+    let file = specs.iter().find_map(path_of);
+    let results: Vec<Value> = diags.iter().map(|d| result(d, file.as_deref())).collect();
     if !results.is_empty() {
         out["results"] = Value::Array(results);
     }

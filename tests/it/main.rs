@@ -3,7 +3,9 @@
 
 mod cli;
 mod coverage;
+mod diff;
 mod golden;
 mod hocon_conformance;
+mod integrations;
 mod operator_docs;
 mod validators;

@@ -1,0 +1,305 @@
+//! The integrations with the real tools: kpt (`fn eval --exec`, `fn render --allow-exec`),
+//! `kubectl kustomize` with the legacy exec generator, and the Argo CD plugin's generate and
+//! discover commands run in an emulated sidecar environment (`env -i` plus Argo CD's variables).
+//! kpt and kubectl come with the project's machines; when absent the tests fail in CI
+//! (EMQX_RENDER_REQUIRE_VALIDATORS) and are skipped with a note elsewhere.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use super::golden::root;
+
+fn bin_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_emqx-render"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// PATH with our binary first, then the system's.
+fn path_with_bin() -> String {
+    format!("{}:/usr/local/bin:/usr/bin:/bin", bin_dir().display())
+}
+
+fn tool(name: &str) -> Option<PathBuf> {
+    let found = ["/usr/local/bin", "/usr/bin", "/bin"]
+        .iter()
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.exists());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("EMQX_RENDER_REQUIRE_VALIDATORS").is_none(),
+            "{name} is not installed on this machine"
+        );
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!("note: {name} not installed; skipped\n").as_bytes(),
+        );
+    }
+    found
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("emqx-render-int-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn kinds(out: &Output) -> Vec<String> {
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    let mut v: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("kind: "))
+        .map(str::to_string)
+        .collect();
+    v.sort();
+    v
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
+
+#[test]
+fn kpt_fn_eval_runs_the_krm_function() {
+    let Some(kpt) = tool("kpt") else { return };
+    let pkg = scratch("kpt-eval");
+    copy_dir(&root().join("examples/kustomize/kpt"), &pkg);
+    let out = Command::new(&kpt)
+        .args([
+            "fn",
+            "eval",
+            ".",
+            "--exec",
+            "emqx-render krm",
+            "--fn-config",
+            "emqx.yaml",
+            "-o",
+            "unwrap",
+        ])
+        .current_dir(&pkg)
+        .env("PATH", path_with_bin())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!out.stdout.is_empty(), "kpt printed nothing");
+    let k = kinds(&out);
+    for want in ["ConfigMap", "Deployment", "EMQX", "Service", "StatefulSet"] {
+        assert!(k.iter().any(|x| x == want), "{want} missing in {k:?}");
+    }
+    assert_eq!(k.iter().filter(|x| *x == "Service").count(), 3);
+    // A bad spec fails the function with its message as a result.
+    let spec = std::fs::read_to_string(pkg.join("emqx.yaml")).unwrap();
+    std::fs::write(
+        pkg.join("emqx.yaml"),
+        spec.replace("replicas: 2", "replicas: -2"),
+    )
+    .unwrap();
+    let out = Command::new(&kpt)
+        .args([
+            "fn",
+            "eval",
+            ".",
+            "--exec",
+            "emqx-render krm",
+            "--fn-config",
+            "emqx.yaml",
+            "-o",
+            "unwrap",
+        ])
+        .current_dir(&pkg)
+        .env("PATH", path_with_bin())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr)
+            .contains("spec.replicantTemplate.spec.replicas: must be at least 0, got -2"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn kpt_fn_render_runs_the_package_pipeline() {
+    let Some(kpt) = tool("kpt") else { return };
+    let pkg = scratch("kpt-render");
+    copy_dir(&root().join("examples/kustomize/kpt"), &pkg);
+    let out = Command::new(&kpt)
+        .args(["fn", "render", ".", "--allow-exec", "-o", "unwrap"])
+        .current_dir(&pkg)
+        .env("PATH", path_with_bin())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let k = kinds(&out);
+    assert!(k.iter().any(|x| x == "StatefulSet"), "{k:?}");
+    assert!(k.iter().any(|x| x == "Deployment"), "{k:?}");
+}
+
+#[test]
+fn kubectl_kustomize_runs_the_legacy_exec_generator() {
+    let Some(kubectl) = tool("kubectl") else {
+        return;
+    };
+    let dir = scratch("legacy");
+    copy_dir(&root().join("examples/kustomize/legacy"), &dir);
+    let out = Command::new(&kubectl)
+        .args(["kustomize", "--enable-alpha-plugins", "."])
+        .current_dir(&dir)
+        .env("PATH", path_with_bin())
+        .env("KUSTOMIZE_PLUGIN_HOME", dir.join("plugins"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // kubectl exits 0 with empty output when a flag is missing: insist on objects.
+    assert!(!out.stdout.is_empty(), "kubectl kustomize printed nothing");
+    let k = kinds(&out);
+    assert_eq!(
+        k,
+        [
+            "ConfigMap",
+            "Deployment",
+            "Service",
+            "Service",
+            "Service",
+            "StatefulSet"
+        ]
+    );
+    if let Some(v) = super::validators::require() {
+        let f = dir.join("out.yaml");
+        std::fs::write(&f, &out.stdout).unwrap();
+        super::validators::validate(&v, &[f]);
+    }
+}
+
+/// The generate (or discover) command of examples/argocd/plugin.yaml, run in a copy of the app
+/// directory with only the variables Argo CD sets.
+fn argocd(section: &str, app: &Path, extra: &[(&str, &str)]) -> Output {
+    let plugin = std::fs::read_to_string(root().join("examples/argocd/plugin.yaml")).unwrap();
+    let doc = emqx_render::yaml::load(&plugin)
+        .unwrap()
+        .remove(0)
+        .to_json();
+    let spec = &doc["spec"][section];
+    let spec = if section == "discover" {
+        &spec["find"]
+    } else {
+        spec
+    };
+    let mut argv: Vec<String> = spec["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    argv.extend(
+        spec["args"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| v.as_str().unwrap().to_string()),
+    );
+    let home = scratch("argocd-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut cmd = Command::new("/usr/bin/env");
+    cmd.arg("-i")
+        .arg(format!("PATH={}", path_with_bin()))
+        .arg(format!("HOME={}", home.display()))
+        .args([
+            "ARGOCD_APP_NAME=emqx",
+            "ARGOCD_APP_NAMESPACE=mqtt",
+            "ARGOCD_APP_PROJECT_NAME=default",
+            "ARGOCD_APP_REVISION=0123456789abcdef0123456789abcdef01234567",
+            "ARGOCD_APP_REVISION_SHORT=0123456",
+            "ARGOCD_APP_REVISION_SHORT_8=01234567",
+            "ARGOCD_APP_SOURCE_PATH=emqx",
+            "ARGOCD_APP_SOURCE_REPO_URL=https://git.example.com/platform/deploy.git",
+            "ARGOCD_APP_SOURCE_TARGET_REVISION=main",
+            "KUBE_VERSION=1.34.2",
+            "KUBE_API_VERSIONS=apps/v1,apps/v1/Deployment,apps/v1/StatefulSet,policy/v1,v1,v1/ConfigMap,v1/Service",
+        ])
+        .args(extra.iter().map(|(k, v)| format!("{k}={v}")))
+        .args(&argv)
+        .current_dir(app);
+    cmd.output().unwrap()
+}
+
+#[test]
+fn argocd_plugin_generates_manifests_in_the_sidecar_environment() {
+    let app = scratch("argocd-app");
+    copy_dir(&root().join("examples/argocd/app"), &app);
+    let found = argocd("discover", &app, &[]);
+    assert!(found.status.success());
+    assert_eq!(text(&found.stdout).trim(), "emqx.yaml");
+    let out = argocd(
+        "generate",
+        &app,
+        &[
+            (
+                "ARGOCD_APP_PARAMETERS",
+                r#"[{"name":"kubernetes-version","string":"1.34"}]"#,
+            ),
+            ("PARAM_KUBERNETES_VERSION", "1.34"),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let docs = emqx_render::yaml::load(&text(&out.stdout)).unwrap();
+    assert_eq!(docs.len(), 6);
+    for d in &docs {
+        let v = d.to_json();
+        assert!(
+            v["apiVersion"].is_string()
+                && v["kind"].is_string()
+                && v["metadata"]["name"].is_string()
+        );
+        // The spec names no namespace: the Application's destination is used.
+        assert_eq!(v["metadata"]["namespace"], "mqtt");
+    }
+    assert!(text(&out.stdout).contains("value: emqx-headless.mqtt.svc.cluster.local"));
+}
+
+#[test]
+fn argocd_plugin_prints_nothing_on_stdout_when_the_render_fails() {
+    let app = scratch("argocd-bad");
+    copy_dir(&root().join("examples/argocd/app"), &app);
+    let spec = std::fs::read_to_string(app.join("emqx.yaml")).unwrap();
+    std::fs::write(
+        app.join("emqx.yaml"),
+        spec.replace(
+            "replicas: 3\n  replicantTemplate",
+            "replicas: 0\n  replicantTemplate",
+        ),
+    )
+    .unwrap();
+    let out = argocd("generate", &app, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stdout.is_empty(),
+        "stdout must stay empty, Argo CD would prune everything"
+    );
+    assert!(
+        text(&out.stderr).contains("spec.coreTemplate.spec.replicas: must be at least 1, got 0"),
+        "{}",
+        text(&out.stderr)
+    );
+    // An unsupported cluster version is an error too, never an empty success.
+    let app2 = scratch("argocd-old");
+    copy_dir(&root().join("examples/argocd/app"), &app2);
+    let out = argocd("generate", &app2, &[("PARAM_KUBERNETES_VERSION", "1.20")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+}
