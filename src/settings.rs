@@ -46,13 +46,18 @@ impl fmt::Display for KubeVersion {
     }
 }
 
-/// The settings document as written (`apiVersion: emqx-render/v1alpha1`, `kind: Settings`).
-#[derive(Debug, Clone, Default, Deserialize)]
+/// emqx-render's own settings, as a document in the spec file.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct SettingsDoc {
+    #[schemars(extend("const" = "emqx-render/v1alpha1"))]
     pub api_version: Option<String>,
+    #[schemars(extend("const" = "Settings"))]
     pub kind: Option<String>,
+    /// Kubernetes version to render for, 1.33 to 1.37 (default 1.33).
     pub kubernetes_version: Option<String>,
+    /// Namespace of clusters whose spec names none (default `default`).
     pub namespace: Option<String>,
 }
 

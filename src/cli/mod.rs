@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::diag::Diagnostic;
 use crate::settings::{Layer, Overrides};
@@ -40,6 +40,15 @@ enum Command {
     /// Run as a KRM function (kustomize, kpt): a ResourceList on stdin, the same list with the
     /// rendered objects appended on stdout.
     Krm,
+    /// Print the JSON Schema of the input (EMQX resources and Settings), for editors and CI.
+    Schema,
+    /// Print shell completions.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
 }
 
 /// Exit codes: 0 success, 1 invalid spec / differences, 2 usage or I/O error.
@@ -54,6 +63,19 @@ pub fn run() -> ExitCode {
         None => render::run(cli.render),
         Some(Command::Diff(a)) => diff::run(a),
         Some(Command::Krm) => krm(),
+        Some(Command::Schema) => write_stdout(crate::spec::schema::json_schema().as_bytes()),
+        Some(Command::Completions { shell }) => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "emqx-render", &mut buf);
+            write_stdout(&buf)
+        }
+        Some(Command::Man) => {
+            let mut buf = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut buf) {
+                Ok(()) => write_stdout(&buf),
+                Err(e) => Err(e.into()),
+            }
+        }
     };
     match result {
         Ok(code) => code,
@@ -65,6 +87,13 @@ pub fn run() -> ExitCode {
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<ExitCode> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

@@ -3,6 +3,7 @@
 //! reported at its line and column.
 
 pub mod fields;
+pub mod schema;
 pub mod v2;
 
 use std::collections::BTreeSet;

@@ -7,13 +7,18 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 /// A whole `kind: EMQX` document.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct EmqxDoc {
+    /// The operator generation: `apps.emqx.io/v2beta1` (Operator 2.2) or `apps.emqx.io/v2alpha1` (2.0).
+    #[schemars(extend("enum" = ["apps.emqx.io/v2beta1", "apps.emqx.io/v2alpha1"]))]
     pub api_version: Option<String>,
+    #[schemars(extend("const" = "EMQX"))]
     pub kind: Option<String>,
     pub metadata: Option<ObjectMeta>,
     pub spec: Option<EmqxSpec>,
@@ -22,8 +27,9 @@ pub struct EmqxDoc {
 }
 
 /// `spec` of the `EMQX` resource.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct EmqxSpec {
     pub image: Option<String>,
     pub image_pull_policy: Option<String>,
@@ -46,21 +52,24 @@ pub struct EmqxSpec {
 }
 
 /// `spec.emqxTemplate` (the v1beta3/v1beta4 shape the 2022 blog used by mistake).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct EmqxTemplateAlias {
     pub image: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct Config {
     pub mode: Option<String>,
     pub data: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct UpdateStrategy {
     #[serde(rename = "type")]
     pub type_: Option<String>,
@@ -68,47 +77,53 @@ pub struct UpdateStrategy {
     pub evacuation_strategy: Option<EvacuationStrategy>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct EvacuationStrategy {
     pub wait_takeover: Option<i32>,
     pub conn_evict_rate: Option<i32>,
     pub sess_evict_rate: Option<i32>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct BootstrapApiKey {
     pub key: Option<String>,
     pub secret: Option<String>,
     pub secret_ref: Option<SecretRef>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct SecretRef {
     pub key: Option<KeyRef>,
     pub secret: Option<KeyRef>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct KeyRef {
     pub secret_name: Option<String>,
     pub secret_key: Option<String>,
 }
 
 /// `coreTemplate` / `replicantTemplate`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct Template {
     pub metadata: Option<ObjectMeta>,
     pub spec: Option<RoleSpec>,
 }
 
 /// `coreTemplate.spec` / `replicantTemplate.spec` (replicants have no `volumeClaimTemplates`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct RoleSpec {
     pub replicas: Option<i32>,
     pub node_selector: Option<BTreeMap<String, String>>,
@@ -140,8 +155,9 @@ pub struct RoleSpec {
 }
 
 /// `dashboardServiceTemplate` / `listenersServiceTemplate`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct ServiceTemplate {
     pub enabled: Option<bool>,
     pub metadata: Option<ObjectMeta>,

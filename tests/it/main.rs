@@ -7,5 +7,7 @@ mod diff;
 mod golden;
 mod hocon_conformance;
 mod integrations;
+mod modeline;
 mod operator_docs;
+mod schema;
 mod validators;
