@@ -293,3 +293,20 @@ fn broken_pipe_is_not_an_error() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let _ = Path::new(".");
 }
+
+#[test]
+fn completions_and_man_page_come_from_the_cli_definition() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = render(&root(), &["completions", shell]);
+        assert!(out.status.success());
+        let s = text(&out.stdout);
+        for sub in ["render", "diff", "krm", "schema"] {
+            assert!(s.contains(sub), "{shell} completions lack {sub}");
+        }
+    }
+    let out = render(&root(), &["man"]);
+    assert!(out.status.success());
+    let s = text(&out.stdout);
+    assert!(s.contains(".TH emqx-render 1"));
+    assert!(s.contains("krm"));
+}
