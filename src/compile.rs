@@ -31,6 +31,7 @@ fn note(c: &model::Cluster) -> ClusterNote {
     ClusterNote {
         name: c.name.clone(),
         namespace: c.namespace.clone(),
+        image: c.image.clone(),
         core: c.core.replicas.unwrap_or(1),
         replicants: c.replicant.as_ref().and_then(|r| r.replicas).unwrap_or(0),
         cookie_in_config: c.facts.cookie.is_some(),

@@ -16,5 +16,6 @@ pub mod model;
 pub mod output;
 pub mod settings;
 pub mod spec;
+pub mod status;
 pub mod validate;
 pub mod yaml;

@@ -4,6 +4,7 @@
 pub mod diff;
 pub mod env;
 pub mod render;
+pub mod status;
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -40,6 +41,8 @@ enum Command {
     /// Run as a KRM function (kustomize, kpt): a ResourceList on stdin, the same list with the
     /// rendered objects appended on stdout.
     Krm,
+    /// Check a running cluster through the EMQX REST API: healthy, and matching its spec?
+    Status(Box<status::StatusArgs>),
     /// Print the JSON Schema of the input (EMQX resources and Settings), for editors and CI.
     Schema,
     /// Print shell completions.
@@ -63,6 +66,7 @@ pub fn run() -> ExitCode {
         None => render::run(cli.render),
         Some(Command::Diff(a)) => diff::run(a),
         Some(Command::Krm) => krm(),
+        Some(Command::Status(a)) => status::run(*a),
         Some(Command::Schema) => write_stdout(crate::spec::schema::json_schema().as_bytes()),
         Some(Command::Completions { shell }) => {
             let mut buf = Vec::new();

@@ -19,6 +19,7 @@ pub struct PortNote {
 pub struct ClusterNote {
     pub name: String,
     pub namespace: String,
+    pub image: String,
     pub core: i32,
     pub replicants: i32,
     pub cookie_in_config: bool,
@@ -57,6 +58,7 @@ mod tests {
         let n = notes(&[ClusterNote {
             name: "emqx".into(),
             namespace: "mqtt".into(),
+            image: "emqx/emqx:5.8.6".into(),
             core: 3,
             replicants: 1,
             cookie_in_config: false,

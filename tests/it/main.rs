@@ -4,10 +4,12 @@
 mod cli;
 mod coverage;
 mod diff;
+mod fake_emqx;
 mod golden;
 mod hocon_conformance;
 mod integrations;
 mod modeline;
 mod operator_docs;
 mod schema;
+mod status;
 mod validators;
