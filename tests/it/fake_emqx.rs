@@ -93,10 +93,10 @@ fn handle(stream: &mut (impl Read + Write), scenario: &Scenario, served: &Atomic
         if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
             break;
         }
-        if let Some((k, v)) = line.split_once(':') {
-            if k.eq_ignore_ascii_case("authorization") {
-                auth = Some(v.trim().to_string());
-            }
+        if let Some((k, v)) = line.split_once(':')
+            && k.eq_ignore_ascii_case("authorization")
+        {
+            auth = Some(v.trim().to_string());
         }
     }
     drop(reader);
