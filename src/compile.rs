@@ -25,7 +25,7 @@ fn note(c: &model::Cluster) -> ClusterNote {
         .api_keys
         .refs
         .iter()
-        .flat_map(|(k, s)| [k.secret_name.clone(), s.secret_name.clone()])
+        .flat_map(|r| [r.key.secret_name.clone(), r.secret.secret_name.clone()])
         .collect();
     api_key_secrets.dedup();
     ClusterNote {
@@ -86,11 +86,48 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
         }
     };
 
+    // EMQXAPIKey documents: keys for the cluster they name, read from their Secret in the pod.
+    let mut keys: Vec<(String, String, model::KeyRef, &spec::Locator)> = Vec::new();
+    for d in &docs {
+        if let Document::ApiKey(k) = d {
+            let problems = validate::check_api_key(k);
+            let invalid = problems.has_errors();
+            diags.extend(problems);
+            if invalid {
+                continue;
+            }
+            let ks = k.doc.spec.clone().unwrap_or_default();
+            let ns = k
+                .doc
+                .metadata
+                .as_ref()
+                .and_then(|m| m.namespace.clone())
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| settings.namespace.clone());
+            let cluster = ks.emqx_ref.and_then(|r| r.name).unwrap_or_default();
+            let secret = ks.secret_ref.and_then(|r| r.name).unwrap_or_default();
+            let sel = |key: &str| model::KeySel {
+                secret_name: secret.clone(),
+                secret_key: key.to_string(),
+            };
+            let key_ref = model::KeyRef {
+                key: sel("apiKey"),
+                secret: sel("apiSecret"),
+                role: Some(
+                    ks.role
+                        .unwrap_or_else(|| "Administrator".into())
+                        .to_ascii_lowercase(),
+                ),
+            };
+            keys.push((ns, cluster, key_ref, &k.at));
+        }
+    }
+
     let mut objects: Vec<Object> = Vec::new();
     let mut notes: Vec<ClusterNote> = Vec::new();
     let mut seen_clusters: Vec<(String, String)> = Vec::new();
     for d in &docs {
-        match d {
+        let (cluster, at) = match d {
             Document::Cluster(c) => {
                 let problems = validate::check(c);
                 let invalid = problems.has_errors();
@@ -100,32 +137,96 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
                 }
                 let (cluster, problems) = model::normalize(c, &settings);
                 diags.extend(problems);
-                let Some(cluster) = cluster else { continue };
-                let key = (cluster.namespace.clone(), cluster.name.clone());
-                if seen_clusters.contains(&key) {
-                    diags.push(
-                        Diagnostic::error(
-                            "duplicate-cluster",
-                            "metadata.name",
-                            format!("cluster {}/{} is defined twice", key.0, key.1),
-                        )
-                        .at(c.at.value(&spec::p("metadata.name")))
-                        .help("give each cluster its own name or namespace"),
-                    );
+                (cluster, &c.at)
+            }
+            Document::ClusterV3(c) => {
+                let problems = validate::check_v3(c);
+                let invalid = problems.has_errors();
+                diags.extend(problems);
+                if invalid {
                     continue;
                 }
-                seen_clusters.push(key);
-                notes.push(note(&cluster));
-                objects.extend(build::build(&cluster));
+                let name = c
+                    .doc
+                    .metadata
+                    .as_ref()
+                    .and_then(|m| m.name.clone())
+                    .unwrap_or_default();
+                let ns = c
+                    .doc
+                    .metadata
+                    .as_ref()
+                    .and_then(|m| m.namespace.clone())
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| settings.namespace.clone());
+                let mine: Vec<model::KeyRef> = keys
+                    .iter()
+                    .filter(|(kns, kname, _, _)| *kns == ns && *kname == name)
+                    .map(|(_, _, k, _)| k.clone())
+                    .collect();
+                let (cluster, problems) = model::v3::normalize(c, &mine, &settings);
+                diags.extend(problems);
+                (cluster, &c.at)
             }
-            Document::Passthrough(p) => objects.push(Object {
-                api_version: p.api_version.clone(),
-                kind: p.kind.clone(),
-                namespace: p.namespace.clone(),
-                name: p.name.clone(),
-                value: p.object.clone(),
-            }),
-            Document::Settings(..) => {}
+            Document::Passthrough(p) => {
+                objects.push(Object {
+                    api_version: p.api_version.clone(),
+                    kind: p.kind.clone(),
+                    namespace: p.namespace.clone(),
+                    name: p.name.clone(),
+                    value: p.object.clone(),
+                });
+                continue;
+            }
+            Document::Settings(..) | Document::ApiKey(..) => continue,
+        };
+        let Some(cluster) = cluster else { continue };
+        let key = (cluster.namespace.clone(), cluster.name.clone());
+        if seen_clusters.contains(&key) {
+            diags.push(
+                Diagnostic::error(
+                    "duplicate-cluster",
+                    "metadata.name",
+                    format!("cluster {}/{} is defined twice", key.0, key.1),
+                )
+                .at(at.value(&spec::p("metadata.name")))
+                .help("give each cluster its own name or namespace"),
+            );
+            continue;
+        }
+        seen_clusters.push(key);
+        notes.push(note(&cluster));
+        objects.extend(build::build(&cluster));
+    }
+    let v3_clusters: Vec<(String, String)> = docs
+        .iter()
+        .filter_map(|d| match d {
+            Document::ClusterV3(c) => {
+                let m = c.doc.metadata.clone().unwrap_or_default();
+                Some((
+                    m.namespace
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or_else(|| settings.namespace.clone()),
+                    m.name.unwrap_or_default(),
+                ))
+            }
+            _ => None,
+        })
+        .collect();
+    for (ns, name, _, at) in &keys {
+        if !v3_clusters
+            .iter()
+            .any(|(cns, cname)| cns == ns && cname == name)
+        {
+            diags.push(
+                Diagnostic::error(
+                    "api-key-cluster",
+                    "spec.emqxRef.name",
+                    format!("names the EMQX cluster {ns}/{name}, which is not an apps.emqx.io/v3beta1 EMQX in the input"),
+                )
+                .at(at.value(&spec::p("spec.emqxRef.name")))
+                .help("render the EMQXAPIKey together with its cluster, in the same namespace"),
+            );
         }
     }
     let manifest = Manifest::new(objects);

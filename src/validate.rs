@@ -2,6 +2,8 @@
 //! apply, plus the traps the operator leaves open (names too long for the objects made from
 //! them, volume clashes). Every problem is collected; nothing stops at the first.
 
+use k8s_openapi::api::core::v1::{ContainerPort, Volume, VolumeMount};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::diag::{Diagnostic, Diagnostics};
@@ -89,52 +91,7 @@ pub fn check(spec: &ClusterSpec) -> Diagnostics {
         );
     };
 
-    match meta.name.as_deref() {
-        None | Some("") => err(
-            "missing-name",
-            &p("metadata.name"),
-            "the cluster has no name".into(),
-            "set metadata.name, e.g. `emqx`",
-        ),
-        Some(n) => {
-            if let Err(why) = dns_label(n) {
-                err(
-                    "invalid-name",
-                    &p("metadata.name"),
-                    format!("`{n}` {why}"),
-                    "object names are DNS labels: lowercase letters, digits and `-`",
-                );
-            } else if !n.starts_with(|c: char| c.is_ascii_lowercase()) {
-                err(
-                    "invalid-name",
-                    &p("metadata.name"),
-                    format!("`{n}` must start with a letter"),
-                    "Service names (`<name>-dashboard`) must start with a letter",
-                );
-            } else if n.len() > d::MAX_NAME_LEN {
-                err(
-                    "name-too-long",
-                    &p("metadata.name"),
-                    format!(
-                        "`{n}` is {} characters long (at most {})",
-                        n.len(),
-                        d::MAX_NAME_LEN
-                    ),
-                    "the StatefulSet `<name>-core` and its revision label must fit 63 characters",
-                );
-            }
-        }
-    }
-    if let Some(ns) = meta.namespace.as_deref().filter(|n| !n.is_empty())
-        && let Err(why) = dns_label(ns)
-    {
-        err(
-            "invalid-namespace",
-            &p("metadata.namespace"),
-            format!("`{ns}` {why}"),
-            "namespaces are DNS labels",
-        );
-    }
+    check_meta(&meta, &mut err);
 
     let alias = s.emqx_template.as_ref().and_then(|t| t.image.clone());
     match (&s.image, &alias) {
@@ -394,60 +351,15 @@ pub fn check(spec: &ClusterSpec) -> Diagnostics {
                 _ => {}
             }
         }
-        for (i, port) in rs.ports.iter().flatten().enumerate() {
-            if let Some(name) = &port.name
-                && let Err(why) = iana_svc_name(name)
-            {
-                err(
-                    "port-name",
-                    &idx(&format!("{base}.ports"), i, "name"),
-                    format!("container port name `{name}` {why}"),
-                    "port names are at most 15 lowercase letters, digits and `-`, with at least one letter",
-                );
-            }
-            if !(1..=65535).contains(&port.container_port) {
-                err(
-                    "port-range",
-                    &idx(&format!("{base}.ports"), i, "containerPort"),
-                    format!("port {} is out of range 1-65535", port.container_port),
-                    "use a port number from 1 to 65535",
-                );
-            }
-        }
-        let reserved_volumes = [
-            "bootstrap-api-key".to_string(),
-            "bootstrap-config".to_string(),
-            format!("{}-{role}-log", meta.name.clone().unwrap_or_default()),
-            format!("{}-{role}-data", meta.name.clone().unwrap_or_default()),
-        ];
-        for (i, v) in rs.extra_volumes.iter().flatten().enumerate() {
-            if reserved_volumes.contains(&v.name) {
-                err(
-                    "volume-clash",
-                    &idx(&format!("{base}.extraVolumes"), i, "name"),
-                    format!("volume name `{}` is used by emqx-render", v.name),
-                    "rename the extra volume",
-                );
-            }
-        }
-        for (i, m) in rs.extra_volume_mounts.iter().flatten().enumerate() {
-            let path = m.mount_path.trim_end_matches('/');
-            if [
-                d::DATA_DIR,
-                d::LOG_DIR,
-                d::EMQX_CONF_PATH,
-                d::BOOTSTRAP_FILE,
-            ]
-            .contains(&path)
-            {
-                err(
-                    "mount-clash",
-                    &idx(&format!("{base}.extraVolumeMounts"), i, "mountPath"),
-                    format!("`{path}` is already mounted by emqx-render"),
-                    "mount extra volumes elsewhere, e.g. /opt/emqx/etc/certs",
-                );
-            }
-        }
+        check_pod(
+            &base,
+            role,
+            meta.name.as_deref().unwrap_or_default(),
+            rs.ports.as_ref(),
+            rs.extra_volumes.as_ref(),
+            rs.extra_volume_mounts.as_ref(),
+            &mut err,
+        );
         if let Some(pvc) = &rs.volume_claim_templates {
             if pvc.access_modes.as_ref().is_none_or(Vec::is_empty) {
                 err(
@@ -473,6 +385,473 @@ pub fn check(spec: &ClusterSpec) -> Diagnostics {
         }
     }
     out
+}
+
+/// IntOrString as a count or a percentage: Ok(Some(percent)) for "50%", Ok(None) for an int.
+fn count_or_percent(v: &IntOrString) -> Result<Option<u32>, String> {
+    match v {
+        IntOrString::Int(n) if *n < 0 => Err(format!("must not be negative, got {n}")),
+        IntOrString::Int(_) => Ok(None),
+        IntOrString::String(s) => s
+            .strip_suffix('%')
+            .and_then(|n| n.parse::<u32>().ok())
+            .filter(|n| *n <= 100)
+            .map(Some)
+            .ok_or_else(|| format!("`{s}` is not a count or a percentage")),
+    }
+}
+
+fn is_zero(v: &IntOrString) -> bool {
+    matches!(v, IntOrString::Int(0)) || matches!(v, IntOrString::String(s) if s == "0%")
+}
+
+/// Every check on an `apps.emqx.io/v3beta1` cluster: the CRD schema, its CEL rules, and the
+/// Kubernetes limits on what is made from it.
+pub fn check_v3(spec: &crate::spec::ClusterSpecV3) -> Diagnostics {
+    use crate::spec::v3;
+    let mut out = Diagnostics::default();
+    let at = &spec.at;
+    let meta = spec.doc.metadata.clone().unwrap_or_default();
+    let s = spec.doc.spec.clone().unwrap_or_default();
+    let mut err = |code: &'static str, path: &[Seg], msg: String, help: &str| {
+        out.push(
+            Diagnostic::error(code, crate::yaml::path_string(path), msg)
+                .at(at.value(path))
+                .help(help),
+        );
+    };
+    check_meta(&meta, &mut err);
+    match s.image.as_deref() {
+        None => err(
+            "missing-image",
+            &p("spec"),
+            "spec.image is required".into(),
+            "set spec.image, e.g. `emqx/emqx-enterprise:5.10.1`",
+        ),
+        Some(i) if i.trim().is_empty() => err(
+            "missing-image",
+            &p("spec.image"),
+            "spec.image is empty".into(),
+            "set spec.image, e.g. `emqx/emqx-enterprise:5.10.1`",
+        ),
+        _ => {}
+    }
+    if let Some(pp) = &s.image_pull_policy
+        && !["Always", "IfNotPresent", "Never"].contains(&pp.as_str())
+    {
+        err(
+            "invalid-enum",
+            &p("spec.imagePullPolicy"),
+            format!("`{pp}` is not a pull policy"),
+            "use Always, IfNotPresent or Never",
+        );
+    }
+    if let Some(cd) = &s.cluster_domain
+        && let Err(why) = dns_subdomain(cd)
+    {
+        err(
+            "invalid-cluster-domain",
+            &p("spec.clusterDomain"),
+            format!("`{cd}` {why}"),
+            "the cluster's DNS domain, usually cluster.local",
+        );
+    }
+    if let Some(r) = s.revision_history_limit
+        && r < 0
+    {
+        err(
+            "invalid-number",
+            &p("spec.revisionHistoryLimit"),
+            format!("must not be negative, got {r}"),
+            "keep a few old revisions, e.g. 3",
+        );
+    }
+    let config = s.config.clone().unwrap_or_default();
+    if config.roots.is_some() && config.data.is_some() {
+        err(
+            "config-both",
+            &p("spec.config.data"),
+            "config.roots and config.data are both set".into(),
+            "keep config.roots; config.data is the earlier v3beta1 shape",
+        );
+    }
+    if let Some(mode) = config.mode.as_deref()
+        && mode != "Merge"
+        && mode != "Replace"
+    {
+        err(
+            "invalid-enum",
+            &p("spec.config.mode"),
+            format!("`{mode}` is not a config mode"),
+            "use Merge or Replace",
+        );
+    }
+    if let Some(cookie) = config
+        .roots
+        .as_ref()
+        .and_then(|r| r.get("node"))
+        .and_then(|n| n.get("cookie"))
+    {
+        let _ = cookie;
+        err(
+            "cookie-reserved",
+            &p("spec.config.roots.node.cookie"),
+            "spec.config.roots.node.cookie is reserved for the Operator".into(),
+            "remove it; the cookie comes from the Secret <name>-node-cookie, which you create",
+        );
+    }
+    let us = s.update_strategy.clone().unwrap_or_default();
+    if let Some(t) = &us.type_
+        && t != "RollingUpdate"
+    {
+        err(
+            "invalid-enum",
+            &p("spec.updateStrategy.type"),
+            format!("`{t}` is not an update strategy"),
+            "v3beta1 allows only RollingUpdate",
+        );
+    }
+    if let Some(e) = &us.evacuation_strategy {
+        if let Some(t) = &e.type_
+            && t != "NodeEvacuation"
+            && t != "Disabled"
+        {
+            err(
+                "invalid-enum",
+                &p("spec.updateStrategy.evacuationStrategy.type"),
+                format!("`{t}` is not an evacuation type"),
+                "use NodeEvacuation or Disabled",
+            );
+        }
+        for (f, v, min) in [
+            ("connectionEvictionRate", e.connection_eviction_rate, 1),
+            ("sessionEvictionRate", e.session_eviction_rate, 1),
+            ("waitTakeover", e.wait_takeover, 0),
+            ("waitHealthCheck", e.wait_health_check, 0),
+        ] {
+            if let Some(v) = v
+                && v < min
+            {
+                err(
+                    "invalid-number",
+                    &p(&format!("spec.updateStrategy.evacuationStrategy.{f}")),
+                    format!("must be at least {min}, got {v}"),
+                    "see the EMQX node evacuation settings",
+                );
+            }
+        }
+    }
+    if let Some(v3::ReplicantRollout {
+        max_unavailable,
+        max_surge,
+    }) = &us.replicants
+    {
+        for (f, v) in [("maxUnavailable", max_unavailable), ("maxSurge", max_surge)] {
+            if let Some(v) = v
+                && let Err(why) = count_or_percent(v)
+            {
+                err(
+                    "invalid-number",
+                    &p(&format!("spec.updateStrategy.replicants.{f}")),
+                    why,
+                    "a count of pods or a percentage like \"25%\"",
+                );
+            }
+        }
+        let mu = max_unavailable.clone().unwrap_or(IntOrString::Int(1));
+        let ms = max_surge.clone().unwrap_or(IntOrString::Int(0));
+        if is_zero(&mu) && is_zero(&ms) {
+            err(
+                "rollout-stuck",
+                &p("spec.updateStrategy.replicants"),
+                "maxUnavailable and maxSurge cannot both be zero".into(),
+                "allow one extra pod (maxSurge: 1) or one missing pod (maxUnavailable: 1)",
+            );
+        }
+        if matches!(&mu, IntOrString::String(s) if s == "100%") && is_zero(&ms) {
+            err(
+                "rollout-stuck",
+                &p("spec.updateStrategy.replicants.maxSurge"),
+                "maxSurge must be greater than zero when maxUnavailable is 100%".into(),
+                "set maxSurge: 1",
+            );
+        }
+    }
+    let replicas = |t: &Option<v3::Template>, default: i32| {
+        t.as_ref()
+            .and_then(|t| t.spec.as_ref())
+            .and_then(|s| s.replicas)
+            .unwrap_or(default)
+    };
+    let (cores, replicants) = (
+        replicas(&s.core_template, 1),
+        replicas(&s.replicant_template, 0),
+    );
+    for (role, tpl) in [
+        ("core", &s.core_template),
+        ("replicant", &s.replicant_template),
+    ] {
+        let Some(rs) = tpl.as_ref().and_then(|t| t.spec.as_ref()) else {
+            continue;
+        };
+        let base = format!("spec.{role}Template.spec");
+        if let Some(r) = rs.replicas {
+            let min = i32::from(role == "core");
+            if r < min {
+                err(
+                    "replicas",
+                    &p(&format!("{base}.replicas")),
+                    format!("must be at least {min}, got {r}"),
+                    if role == "core" {
+                        "a cluster needs at least one core node"
+                    } else {
+                        "use 0 for a cluster of core nodes only"
+                    },
+                );
+            }
+        }
+        if let Some(m) = rs.min_ready_seconds
+            && m < 0
+        {
+            err(
+                "invalid-number",
+                &p(&format!("{base}.minReadySeconds")),
+                format!("must not be negative, got {m}"),
+                "seconds a new pod must be ready before it counts",
+            );
+        }
+        for (i, port) in rs.ports.iter().flatten().enumerate() {
+            if let Some(n) = port.name.as_deref()
+                && (n == "dashboard" || n == "dashboard-https")
+            {
+                err(
+                    "port-reserved",
+                    &idx(&format!("{base}.ports"), i, "name"),
+                    format!("port name `{n}` is reserved"),
+                    "port names dashboard and dashboard-https are reserved by the Operator: choose another name",
+                );
+            }
+        }
+        check_pod(
+            &base,
+            role,
+            meta.name.as_deref().unwrap_or_default(),
+            rs.ports.as_ref(),
+            rs.extra_volumes.as_ref(),
+            rs.extra_volume_mounts.as_ref(),
+            &mut err,
+        );
+    }
+    if replicants > 0 && cores < 2 {
+        err(
+            "core-replicas-for-replicants",
+            &p("spec.coreTemplate.spec.replicas"),
+            format!(
+                "core-replicant clusters need at least 2 core replicas for rolling updates, got {cores}"
+            ),
+            "set spec.coreTemplate.spec.replicas to 2 or more, or run without replicants",
+        );
+    }
+    out
+}
+
+/// An `EMQXAPIKey`: it names its cluster and the Secret with `apiKey` and `apiSecret`.
+pub fn check_api_key(spec: &crate::spec::ApiKeySpec) -> Diagnostics {
+    let mut out = Diagnostics::default();
+    let at = &spec.at;
+    let s = spec.doc.spec.clone().unwrap_or_default();
+    let mut err = |code: &'static str, path: &str, msg: String, help: &str| {
+        out.push(
+            Diagnostic::error(code, path, msg)
+                .at(at.value(&p(path)))
+                .help(help),
+        );
+    };
+    if s.emqx_ref
+        .as_ref()
+        .and_then(|r| r.name.as_deref())
+        .is_none_or(str::is_empty)
+    {
+        err(
+            "api-key-ref",
+            "spec.emqxRef.name",
+            "the EMQX cluster is not named".into(),
+            "set spec.emqxRef.name to the EMQX resource's name",
+        );
+    }
+    if s.secret_ref
+        .as_ref()
+        .and_then(|r| r.name.as_deref())
+        .is_none_or(str::is_empty)
+    {
+        err(
+            "api-key-ref",
+            "spec.secretRef.name",
+            "the Secret is not named".into(),
+            "name the Secret that holds `apiKey` and `apiSecret`",
+        );
+    }
+    if let Some(r) = s.role.as_deref()
+        && !["Administrator", "Viewer", "Publisher"].contains(&r)
+    {
+        err(
+            "invalid-enum",
+            "spec.role",
+            format!("`{r}` is not a role"),
+            "use Administrator, Viewer or Publisher",
+        );
+    }
+    if s.expires_at.is_some() {
+        out.push(
+            Diagnostic::warning(
+                "field-no-effect",
+                "spec.expiresAt",
+                "has no effect: keys from the bootstrap file never expire",
+            )
+            .at(at.key(&p("spec.expiresAt"))),
+        );
+    }
+    out
+}
+
+/// How checks report: (code, spec path, message, help).
+type Report<'a> = &'a mut dyn FnMut(&'static str, &[Seg], String, &str);
+
+/// `metadata.name` and `metadata.namespace` of a cluster.
+fn check_meta(meta: &ObjectMeta, err: Report<'_>) {
+    match meta.name.as_deref() {
+        None | Some("") => err(
+            "missing-name",
+            &p("metadata.name"),
+            "the cluster has no name".into(),
+            "set metadata.name, e.g. `emqx`",
+        ),
+        Some(n) => {
+            if let Err(why) = dns_label(n) {
+                err(
+                    "invalid-name",
+                    &p("metadata.name"),
+                    format!("`{n}` {why}"),
+                    "object names are DNS labels: lowercase letters, digits and `-`",
+                );
+            } else if !n.starts_with(|c: char| c.is_ascii_lowercase()) {
+                err(
+                    "invalid-name",
+                    &p("metadata.name"),
+                    format!("`{n}` must start with a letter"),
+                    "Service names (`<name>-dashboard`) must start with a letter",
+                );
+            } else if n.len() > d::MAX_NAME_LEN {
+                err(
+                    "name-too-long",
+                    &p("metadata.name"),
+                    format!(
+                        "`{n}` is {} characters long (at most {})",
+                        n.len(),
+                        d::MAX_NAME_LEN
+                    ),
+                    "the StatefulSet `<name>-core` and its revision label must fit 63 characters",
+                );
+            }
+        }
+    }
+    if let Some(ns) = meta.namespace.as_deref().filter(|n| !n.is_empty())
+        && let Err(why) = dns_label(ns)
+    {
+        err(
+            "invalid-namespace",
+            &p("metadata.namespace"),
+            format!("`{ns}` {why}"),
+            "namespaces are DNS labels",
+        );
+    }
+}
+
+/// Volume names emqx-render gives to the pod of a role (any generation).
+fn reserved_volumes(cluster: &str, role: &str) -> Vec<String> {
+    vec![
+        "bootstrap-api-key".into(),
+        "bootstrap-api-keys".into(),
+        "bootstrap-api-key-sources".into(),
+        "bootstrap-config".into(),
+        format!("{cluster}-{role}-log"),
+        format!("{cluster}-{role}-data"),
+    ]
+}
+
+/// Paths emqx-render mounts (any generation).
+const RESERVED_PATHS: &[&str] = &[
+    d::DATA_DIR,
+    d::LOG_DIR,
+    d::EMQX_CONF_PATH,
+    d::BOOTSTRAP_FILE,
+    "/opt/emqx/etc/base.hocon",
+    "/opt/emqx/etc/bootstrap_api_keys",
+];
+
+/// Container ports, extra volumes and mounts of a role's template.
+fn check_pod(
+    base: &str,
+    role: &str,
+    cluster: &str,
+    ports: Option<&Vec<ContainerPort>>,
+    extra_volumes: Option<&Vec<Volume>>,
+    extra_volume_mounts: Option<&Vec<VolumeMount>>,
+    err: Report<'_>,
+) {
+    let rs = PodParts {
+        ports,
+        extra_volumes,
+        extra_volume_mounts,
+    };
+    for (i, port) in rs.ports.into_iter().flatten().enumerate() {
+        if let Some(name) = &port.name
+            && let Err(why) = iana_svc_name(name)
+        {
+            err(
+                "port-name",
+                &idx(&format!("{base}.ports"), i, "name"),
+                format!("container port name `{name}` {why}"),
+                "port names are at most 15 lowercase letters, digits and `-`, with at least one letter",
+            );
+        }
+        if !(1..=65535).contains(&port.container_port) {
+            err(
+                "port-range",
+                &idx(&format!("{base}.ports"), i, "containerPort"),
+                format!("port {} is out of range 1-65535", port.container_port),
+                "use a port number from 1 to 65535",
+            );
+        }
+    }
+    let reserved_volumes = reserved_volumes(cluster, role);
+    for (i, v) in rs.extra_volumes.into_iter().flatten().enumerate() {
+        if reserved_volumes.contains(&v.name) {
+            err(
+                "volume-clash",
+                &idx(&format!("{base}.extraVolumes"), i, "name"),
+                format!("volume name `{}` is used by emqx-render", v.name),
+                "rename the extra volume",
+            );
+        }
+    }
+    for (i, m) in rs.extra_volume_mounts.into_iter().flatten().enumerate() {
+        let path = m.mount_path.trim_end_matches('/');
+        if RESERVED_PATHS.contains(&path) {
+            err(
+                "mount-clash",
+                &idx(&format!("{base}.extraVolumeMounts"), i, "mountPath"),
+                format!("`{path}` is already mounted by emqx-render"),
+                "mount extra volumes elsewhere, e.g. /opt/emqx/etc/certs",
+            );
+        }
+    }
+}
+
+struct PodParts<'a> {
+    ports: Option<&'a Vec<ContainerPort>>,
+    extra_volumes: Option<&'a Vec<Volume>>,
+    extra_volume_mounts: Option<&'a Vec<VolumeMount>>,
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use crate::manifest::Object;
 use crate::model::Cluster;
 
 pub const CONFIG_KEY: &str = "emqx.conf";
+pub const BASE_HOCON_KEY: &str = "base.hocon";
 pub const COOKIE_KEY: &str = "node_cookie";
 pub const API_KEY_KEY: &str = "bootstrap_api_key";
 
@@ -29,7 +30,18 @@ pub fn config_map(c: &Cluster) -> Object {
     let name = config_map_name(c);
     let cm = ConfigMap {
         metadata: meta(c, name.clone(), merged(default_labels(c), &c.labels)),
-        data: Some(BTreeMap::from([(CONFIG_KEY.to_string(), c.config.clone())])),
+        data: Some(
+            [
+                Some((CONFIG_KEY.to_string(), c.files.emqx_conf.clone())),
+                c.files
+                    .base_hocon
+                    .clone()
+                    .map(|b| (BASE_HOCON_KEY.to_string(), b)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<BTreeMap<_, _>>(),
+        ),
         ..Default::default()
     };
     object(&cm, &c.namespace, &name)

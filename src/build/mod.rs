@@ -98,15 +98,23 @@ pub fn object<T: Serialize + k8s_openapi::Resource>(o: &T, namespace: &str, name
 fn config_checksum(c: &Cluster) -> String {
     let mut h = Sha256::new();
     h.update(b"emqx.conf\0");
-    h.update(c.config.as_bytes());
+    h.update(c.files.emqx_conf.as_bytes());
+    if let Some(b) = &c.files.base_hocon {
+        h.update(b"\0base.hocon\0");
+        h.update(b.as_bytes());
+    }
     for (k, s) in &c.api_keys.literal {
         h.update(b"\0key\0");
         h.update(k.as_bytes());
         h.update(b"\0");
         h.update(s.as_bytes());
     }
-    for (k, s) in &c.api_keys.refs {
-        for sel in [k, s] {
+    for r in &c.api_keys.refs {
+        if let Some(role) = &r.role {
+            h.update(b"\0role\0");
+            h.update(role.as_bytes());
+        }
+        for sel in [&r.key, &r.secret] {
             h.update(b"\0ref\0");
             h.update(sel.secret_name.as_bytes());
             h.update(b"/");

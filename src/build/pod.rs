@@ -1,25 +1,60 @@
 //! The pod template of a role: the `emqx` container with the operator's environment (in its
-//! order, picked by EMQX version), ports, volumes and mounts, probes and security contexts.
+//! order, picked by generation and EMQX version), ports, volumes and mounts, probes and security
+//! contexts. Two layouts: Operator 2.0/2.2 (Legacy) and 2.3/3.x (Modern).
+
+use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::config::{
-    API_KEY_KEY, CONFIG_KEY, COOKIE_KEY, api_key_secret_name, config_map_name, cookie_secret_name,
+    API_KEY_KEY, BASE_HOCON_KEY, CONFIG_KEY, COOKIE_KEY, api_key_secret_name, config_map_name,
+    cookie_secret_name,
 };
 use super::services::headless_name;
 use super::{merged, non_empty, non_empty_vec, role_labels};
 use crate::model::defaults as d;
 use crate::model::version::{BOOTSTRAP_FILE_SINCE, ROLE_ENV_SINCE};
-use crate::model::{Cluster, Role, RoleKind};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use std::collections::BTreeMap;
+use crate::model::{Cluster, Generation, Role, RoleKind};
 
 pub const CONTAINER: &str = "emqx";
-const API_KEY_VOLUME: &str = "bootstrap-api-key";
 const API_KEY_SOURCES_VOLUME: &str = "bootstrap-api-key-sources";
 const CONFIG_VOLUME: &str = "bootstrap-config";
 const SOURCES_DIR: &str = "/bootstrap-sources";
 const WRITE_DIR: &str = "/bootstrap";
+/// Operator 3.x's bootstrap key file (Modern layout).
+const MODERN_BOOTSTRAP_FILE: &str = "/opt/emqx/etc/bootstrap_api_keys";
+const BASE_HOCON_PATH: &str = "/opt/emqx/etc/base.hocon";
+/// The operator's startup-config annotation (Operator 3.x, v3beta1 `config.roots`).
+pub const STARTUP_REVISION_ANNOTATION: &str = "apps.emqx.io/startup-config-revision";
+
+/// Where the bootstrap API key file lives, by generation.
+struct KeyFile {
+    volume: &'static str,
+    path: &'static str,
+}
+
+fn key_file(c: &Cluster) -> KeyFile {
+    match c.generation {
+        Generation::Legacy => KeyFile {
+            volume: "bootstrap-api-key",
+            path: d::BOOTSTRAP_FILE,
+        },
+        Generation::Modern => KeyFile {
+            volume: "bootstrap-api-keys",
+            path: MODERN_BOOTSTRAP_FILE,
+        },
+    }
+}
+
+/// Whether this role's pods load bootstrap API keys: every node in Operator 2.2, cores only
+/// from 2.3 on (EMQX loads the file on cores; the keys replicate).
+fn has_keys(c: &Cluster, r: &Role) -> bool {
+    let bootstrap_ok = c.version.is_none_or(|v| v >= BOOTSTRAP_FILE_SINCE);
+    !c.api_keys.is_empty()
+        && bootstrap_ok
+        && (c.generation == Generation::Legacy || r.kind == RoleKind::Core)
+}
 
 fn env(name: &str, value: &str) -> core::EnvVar {
     core::EnvVar {
@@ -51,16 +86,19 @@ fn log_volume_name(c: &Cluster, role: RoleKind) -> String {
     format!("{}-{}-log", c.name, role.as_str())
 }
 
-fn env_list(c: &Cluster, r: &Role, ports: &[core::ContainerPort]) -> Vec<core::EnvVar> {
+fn env_list(c: &Cluster, r: &Role) -> Vec<core::EnvVar> {
     let mut out: Vec<core::EnvVar> = Vec::new();
-    // Each dashboard port found is prepended, so HTTPS ends up before HTTP.
-    for p in ports {
-        let var = match p.name.as_deref() {
-            Some("dashboard") => "EMQX_DASHBOARD__LISTENERS__HTTP__BIND",
-            Some("dashboard-https") => "EMQX_DASHBOARD__LISTENERS__HTTPS__BIND",
-            _ => continue,
-        };
-        out.insert(0, env(var, &p.container_port.to_string()));
+    // Operator 2.2 prepends each dashboard port it finds, so HTTPS ends up before HTTP. From
+    // 2.3 on the bind comes from base.hocon instead.
+    if c.generation == Generation::Legacy {
+        for p in &r.ports {
+            let var = match p.name.as_deref() {
+                Some("dashboard") => "EMQX_DASHBOARD__LISTENERS__HTTP__BIND",
+                Some("dashboard-https") => "EMQX_DASHBOARD__LISTENERS__HTTPS__BIND",
+                _ => continue,
+            };
+            out.insert(0, env(var, &p.container_port.to_string()));
+        }
     }
     if r.kind == RoleKind::Core {
         out.push(field_env("POD_NAME", "metadata.name"));
@@ -99,12 +137,11 @@ fn env_list(c: &Cluster, r: &Role, ports: &[core::ContainerPort]) -> Vec<core::E
         }),
         ..Default::default()
     });
-    let bootstrap_ok = c.version.is_none_or(|v| v >= BOOTSTRAP_FILE_SINCE);
-    if !c.api_keys.is_empty() && bootstrap_ok {
+    if has_keys(c, r) {
         // The operator writes the value with its double quotes (HOCON string syntax).
         out.push(env(
             "EMQX_API_KEY__BOOTSTRAP_FILE",
-            &format!("\"{}\"", d::BOOTSTRAP_FILE),
+            &format!("\"{}\"", key_file(c).path),
         ));
     }
     out.extend(r.spec.env.clone().unwrap_or_default());
@@ -129,39 +166,66 @@ fn empty_dir(name: String) -> core::Volume {
     }
 }
 
-/// Volumes in the operator's order: [data emptyDir], api key, config, log, [data], extras.
-fn volumes(c: &Cluster, r: &Role) -> Vec<core::Volume> {
-    let mut v = Vec::new();
-    let data_on_pvc = r.kind == RoleKind::Core && r.pvc.is_some();
-    if !data_on_pvc && r.kind == RoleKind::Core {
-        v.push(empty_dir(data_volume_name(c, r.kind)));
-    }
-    if !c.api_keys.is_empty() {
-        if c.api_keys.refs.is_empty() {
-            v.push(core::Volume {
-                name: API_KEY_VOLUME.into(),
-                secret: Some(core::SecretVolumeSource {
-                    secret_name: Some(api_key_secret_name(c)),
-                    ..Default::default()
-                }),
+/// The API key volumes: the Secret of literal keys, or (with keys read from Secrets) an
+/// emptyDir the init container writes plus the projected sources.
+fn key_volumes(c: &Cluster) -> Vec<core::Volume> {
+    let volume = key_file(c).volume;
+    if c.api_keys.refs.is_empty() {
+        vec![core::Volume {
+            name: volume.into(),
+            secret: Some(core::SecretVolumeSource {
+                secret_name: Some(api_key_secret_name(c)),
                 ..Default::default()
-            });
-        } else {
-            v.push(empty_dir(API_KEY_VOLUME.into()));
-            v.push(api_key_sources(c));
-        }
+            }),
+            ..Default::default()
+        }]
+    } else {
+        vec![empty_dir(volume.into()), api_key_sources(c)]
     }
-    v.push(core::Volume {
+}
+
+fn config_volume(c: &Cluster) -> core::Volume {
+    core::Volume {
         name: CONFIG_VOLUME.into(),
         config_map: Some(core::ConfigMapVolumeSource {
             name: config_map_name(c),
             ..Default::default()
         }),
         ..Default::default()
-    });
-    v.push(empty_dir(log_volume_name(c, r.kind)));
-    if r.kind == RoleKind::Replicant {
-        v.push(empty_dir(data_volume_name(c, r.kind)));
+    }
+}
+
+/// Volumes in the operator's order.
+/// Legacy: [data emptyDir], api key, config, log, [replicant data], extras.
+/// Modern: config, [api key], log, [data emptyDir when no claim], extras.
+fn volumes(c: &Cluster, r: &Role) -> Vec<core::Volume> {
+    let mut v = Vec::new();
+    let data_on_pvc = r.kind == RoleKind::Core && r.pvc.is_some();
+    let keys = has_keys(c, r);
+    match c.generation {
+        Generation::Legacy => {
+            if !data_on_pvc && r.kind == RoleKind::Core {
+                v.push(empty_dir(data_volume_name(c, r.kind)));
+            }
+            if keys {
+                v.extend(key_volumes(c));
+            }
+            v.push(config_volume(c));
+            v.push(empty_dir(log_volume_name(c, r.kind)));
+            if r.kind == RoleKind::Replicant {
+                v.push(empty_dir(data_volume_name(c, r.kind)));
+            }
+        }
+        Generation::Modern => {
+            v.push(config_volume(c));
+            if keys {
+                v.extend(key_volumes(c));
+            }
+            v.push(empty_dir(log_volume_name(c, r.kind)));
+            if !data_on_pvc {
+                v.push(empty_dir(data_volume_name(c, r.kind)));
+            }
+        }
     }
     v.extend(r.spec.extra_volumes.clone().unwrap_or_default());
     v
@@ -170,34 +234,32 @@ fn volumes(c: &Cluster, r: &Role) -> Vec<core::Volume> {
 /// The Secrets behind `secretRef` keys (and the literal ones), projected for the init container.
 fn api_key_sources(c: &Cluster) -> core::Volume {
     let mut sources = Vec::new();
-    if !c.api_keys.literal.is_empty() {
-        sources.push(core::VolumeProjection {
-            secret: Some(core::SecretProjection {
-                name: api_key_secret_name(c),
-                items: Some(vec![core::KeyToPath {
-                    key: API_KEY_KEY.into(),
-                    path: "literal".into(),
-                    ..Default::default()
-                }]),
+    let project = |name: String, key: String, path: String| core::VolumeProjection {
+        secret: Some(core::SecretProjection {
+            name,
+            items: Some(vec![core::KeyToPath {
+                key,
+                path,
                 ..Default::default()
-            }),
+            }]),
             ..Default::default()
-        });
+        }),
+        ..Default::default()
+    };
+    if !c.api_keys.literal.is_empty() {
+        sources.push(project(
+            api_key_secret_name(c),
+            API_KEY_KEY.into(),
+            "literal".into(),
+        ));
     }
-    for (i, (k, s)) in c.api_keys.refs.iter().enumerate() {
-        for (sel, part) in [(k, "key"), (s, "secret")] {
-            sources.push(core::VolumeProjection {
-                secret: Some(core::SecretProjection {
-                    name: sel.secret_name.clone(),
-                    items: Some(vec![core::KeyToPath {
-                        key: sel.secret_key.clone(),
-                        path: format!("ref-{i}-{part}"),
-                        ..Default::default()
-                    }]),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            });
+    for (i, r) in c.api_keys.refs.iter().enumerate() {
+        for (sel, part) in [(&r.key, "key"), (&r.secret, "secret")] {
+            sources.push(project(
+                sel.secret_name.clone(),
+                sel.secret_key.clone(),
+                format!("ref-{i}-{part}"),
+            ));
         }
     }
     core::Volume {
@@ -210,17 +272,18 @@ fn api_key_sources(c: &Cluster) -> core::Volume {
     }
 }
 
-/// Writes `key:secret` lines from the projected Secrets into the file EMQX reads: EMQX reads one
-/// file, and a projected volume cannot concatenate keys.
+/// Writes `key:secret[:role]` lines from the projected Secrets into the file EMQX reads: EMQX
+/// reads one file, and a projected volume cannot concatenate keys.
 fn api_key_init(c: &Cluster, r: &Role) -> core::Container {
     let out = format!("{WRITE_DIR}/{API_KEY_KEY}");
     let mut script = format!("set -eu\n: > {out}\n");
     if !c.api_keys.literal.is_empty() {
         script.push_str(&format!("cat {SOURCES_DIR}/literal >> {out}\n"));
     }
-    for i in 0..c.api_keys.refs.len() {
+    for (i, k) in c.api_keys.refs.iter().enumerate() {
+        let role = k.role.as_ref().map(|r| format!(":{r}")).unwrap_or_default();
         script.push_str(&format!(
-            "printf '%s:%s\\n' \"$(cat {SOURCES_DIR}/ref-{i}-key)\" \"$(cat {SOURCES_DIR}/ref-{i}-secret)\" >> {out}\n"
+            "printf '%s:%s{role}\\n' \"$(cat {SOURCES_DIR}/ref-{i}-key)\" \"$(cat {SOURCES_DIR}/ref-{i}-secret)\" >> {out}\n"
         ));
     }
     core::Container {
@@ -231,35 +294,43 @@ fn api_key_init(c: &Cluster, r: &Role) -> core::Container {
         security_context: r.spec.container_security_context.clone(),
         volume_mounts: Some(vec![
             mount(API_KEY_SOURCES_VOLUME, SOURCES_DIR, None, true),
-            mount(API_KEY_VOLUME, WRITE_DIR, None, false),
+            mount(key_file(c).volume, WRITE_DIR, None, false),
         ]),
         ..Default::default()
     }
 }
 
+/// Mounts in the operator's order.
+/// Legacy: api key, emqx.conf, log, data, extras. Modern: log, data, [api key], base.hocon,
+/// emqx.conf, extras.
 fn mounts(c: &Cluster, r: &Role) -> Vec<core::VolumeMount> {
     let mut m = Vec::new();
-    if !c.api_keys.is_empty() {
-        m.push(mount(
-            API_KEY_VOLUME,
-            d::BOOTSTRAP_FILE,
-            Some(API_KEY_KEY),
-            true,
-        ));
+    let keys = has_keys(c, r);
+    let kf = key_file(c);
+    let log = mount(&log_volume_name(c, r.kind), d::LOG_DIR, None, false);
+    let data = mount(&data_volume_name(c, r.kind), d::DATA_DIR, None, false);
+    let conf = mount(CONFIG_VOLUME, d::EMQX_CONF_PATH, Some(CONFIG_KEY), true);
+    match c.generation {
+        Generation::Legacy => {
+            if keys {
+                m.push(mount(kf.volume, kf.path, Some(API_KEY_KEY), true));
+            }
+            m.extend([conf, log, data]);
+        }
+        Generation::Modern => {
+            m.extend([log, data]);
+            if keys {
+                m.push(mount(kf.volume, kf.path, Some(API_KEY_KEY), true));
+            }
+            m.push(mount(
+                CONFIG_VOLUME,
+                BASE_HOCON_PATH,
+                Some(BASE_HOCON_KEY),
+                true,
+            ));
+            m.push(conf);
+        }
     }
-    m.push(mount(
-        CONFIG_VOLUME,
-        d::EMQX_CONF_PATH,
-        Some(CONFIG_KEY),
-        true,
-    ));
-    m.push(mount(&log_volume_name(c, r.kind), d::LOG_DIR, None, false));
-    m.push(mount(
-        &data_volume_name(c, r.kind),
-        d::DATA_DIR,
-        None,
-        false,
-    ));
     m.extend(r.spec.extra_volume_mounts.clone().unwrap_or_default());
     m
 }
@@ -267,16 +338,15 @@ fn mounts(c: &Cluster, r: &Role) -> Vec<core::VolumeMount> {
 /// The pod template of a role.
 pub fn template(c: &Cluster, r: &Role, checksum: &str) -> core::PodTemplateSpec {
     let s = &r.spec;
-    let ports = r.ports.clone();
     let container = core::Container {
         name: CONTAINER.into(),
         image: Some(c.image.clone()),
         image_pull_policy: c.image_pull_policy.clone(),
         command: s.command.clone(),
         args: s.args.clone(),
-        env: non_empty_vec(env_list(c, r, &ports)),
+        env: non_empty_vec(env_list(c, r)),
         env_from: s.env_from.clone(),
-        ports: non_empty_vec(ports),
+        ports: non_empty_vec(r.ports.clone()),
         resources: s.resources.clone(),
         security_context: s.container_security_context.clone(),
         volume_mounts: Some(mounts(c, r)),
@@ -289,7 +359,7 @@ pub fn template(c: &Cluster, r: &Role, checksum: &str) -> core::PodTemplateSpec 
     let mut containers = vec![container];
     containers.extend(s.extra_containers.clone().unwrap_or_default());
     let mut init = Vec::new();
-    if !c.api_keys.refs.is_empty() {
+    if !c.api_keys.refs.is_empty() && has_keys(c, r) {
         init.push(api_key_init(c, r));
     }
     init.extend(s.init_containers.clone().unwrap_or_default());
@@ -297,6 +367,9 @@ pub fn template(c: &Cluster, r: &Role, checksum: &str) -> core::PodTemplateSpec 
     tolerations.extend(s.tole_rations.clone().unwrap_or_default());
     let mut annotations = r.annotations.clone();
     annotations.insert(super::CHECKSUM_ANNOTATION.to_string(), checksum.to_string());
+    if let Some(rev) = &c.startup_revision {
+        annotations.insert(STARTUP_REVISION_ANNOTATION.to_string(), rev.clone());
+    }
     core::PodTemplateSpec {
         metadata: Some(ObjectMeta {
             labels: Some(merged(role_labels(c, r.kind), &r.labels)),
@@ -306,6 +379,7 @@ pub fn template(c: &Cluster, r: &Role, checksum: &str) -> core::PodTemplateSpec 
         spec: Some(core::PodSpec {
             affinity: s.affinity.clone(),
             containers,
+            dns_config: r.dns_config.clone(),
             image_pull_secrets: non_empty_vec(c.image_pull_secrets.clone()),
             init_containers: non_empty_vec(init),
             node_name: s.node_name.clone(),

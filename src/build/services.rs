@@ -120,7 +120,23 @@ pub fn listeners(c: &Cluster) -> Option<Object> {
         .facts
         .listeners
         .iter()
-        .map(|l| port(&l.port_name, i32::from(l.port), l.udp))
+        .map(|l| {
+            let mut p = port(&l.port_name, i32::from(l.port), l.udp);
+            // Operator 3.x marks WebSocket listeners for ingress controllers and meshes.
+            let ws = l.port_name.starts_with("ws-") || l.port_name.contains("-ws-");
+            let wss = l.port_name.starts_with("wss-") || l.port_name.contains("-wss-");
+            if c.app_protocol && (ws || wss) {
+                p.app_protocol = Some(
+                    if wss {
+                        "kubernetes.io/wss"
+                    } else {
+                        "kubernetes.io/ws"
+                    }
+                    .into(),
+                );
+            }
+            p
+        })
         .collect();
     let selector = if c.replicant.is_some() {
         RoleKind::Replicant

@@ -9,7 +9,6 @@ use k8s_openapi::api::apps::v1::{
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::pod::{data_volume_name, template, workload_labels};
 use super::services::headless_name;
@@ -63,7 +62,7 @@ pub fn stateful_set(c: &Cluster, checksum: &str) -> Object {
                     ..Default::default()
                 }),
             }),
-            min_ready_seconds: Some(c.min_ready_seconds),
+            min_ready_seconds: Some(r.min_ready_seconds),
             revision_history_limit: Some(c.revision_history_limit),
             persistent_volume_claim_retention_policy: Some(
                 StatefulSetPersistentVolumeClaimRetentionPolicy {
@@ -108,11 +107,11 @@ pub fn deployment(c: &Cluster, checksum: &str) -> Option<Object> {
             strategy: Some(DeploymentStrategy {
                 type_: Some("RollingUpdate".into()),
                 rolling_update: Some(RollingUpdateDeployment {
-                    max_surge: Some(IntOrString::Int(1)),
-                    max_unavailable: Some(IntOrString::Int(0)),
+                    max_surge: Some(c.replicant_rollout.0.clone()),
+                    max_unavailable: Some(c.replicant_rollout.1.clone()),
                 }),
             }),
-            min_ready_seconds: Some(c.min_ready_seconds),
+            min_ready_seconds: Some(r.min_ready_seconds),
             revision_history_limit: Some(c.revision_history_limit),
             template: template(c, r, checksum),
             ..Default::default()

@@ -2,7 +2,9 @@
 //! way the API server applies structural defaults, the HOCON config read into facts.
 //! Each front end (v2alpha1, v2beta1, later ones) lands here; `build/` sees only this.
 
+pub mod config;
 pub mod defaults;
+pub mod v3;
 pub mod version;
 
 use std::collections::BTreeMap;
@@ -33,23 +35,58 @@ pub struct Cluster {
     pub image_pull_secrets: Vec<core::LocalObjectReference>,
     pub service_account_name: Option<String>,
     pub cluster_domain: String,
-    /// The exact bytes of `emqx.conf`.
-    pub config: String,
+    /// Which operator's object layout and environment contract to follow.
+    pub generation: Generation,
+    /// The config files, byte for byte.
+    pub files: ConfigFiles,
+    /// v3beta1: sha256 of the start-only roots (`apps.emqx.io/startup-config-revision`).
+    pub startup_revision: Option<String>,
     pub facts: ConfigFacts,
     pub api_keys: ApiKeys,
     pub revision_history_limit: i32,
-    pub min_ready_seconds: i32,
+    /// `appProtocol: kubernetes.io/ws|wss` on WebSocket listener ports (Operator 3.x).
+    pub app_protocol: bool,
+    /// The replicant Deployment's rolling update: (maxSurge, maxUnavailable).
+    pub replicant_rollout: (IntOrString, IntOrString),
     pub core: Role,
     pub replicant: Option<Role>,
     pub dashboard_service: Option<ServiceTemplate>,
     pub listeners_service: Option<ServiceTemplate>,
 }
 
+/// The object layout and environment a cluster gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generation {
+    /// Operator 2.0/2.2 (v2alpha1, v2beta1): config in `emqx.conf`, dashboard bind in the
+    /// environment, bootstrap keys under `/opt/emqx/data` on every node.
+    Legacy,
+    /// Operator 2.3/3.x (v2, v3beta1): config in `base.hocon` (+ `emqx.conf`), no dashboard
+    /// environment, bootstrap keys under `/opt/emqx/etc` on cores only.
+    Modern,
+}
+
+/// The ConfigMap's files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigFiles {
+    pub emqx_conf: String,
+    /// Only in the Modern layout.
+    pub base_hocon: Option<String>,
+}
+
 /// Bootstrap API keys: literal ones (they go into a Secret) and ones read from Secrets.
 #[derive(Debug, Clone, Default)]
 pub struct ApiKeys {
     pub literal: Vec<(String, String)>,
-    pub refs: Vec<(KeySel, KeySel)>,
+    pub refs: Vec<KeyRef>,
+}
+
+/// A key whose key and secret are read from Secrets inside the pod at start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyRef {
+    pub key: KeySel,
+    pub secret: KeySel,
+    /// `administrator`, `viewer` or `publisher` (EMQX 5.4+ key file role column).
+    pub role: Option<String>,
 }
 
 impl ApiKeys {
@@ -93,6 +130,8 @@ pub struct Role {
     pub pvc: Option<core::PersistentVolumeClaimSpec>,
     /// Container ports: the user's, then the dashboard's, merged the operator's way.
     pub ports: Vec<core::ContainerPort>,
+    pub min_ready_seconds: i32,
+    pub dns_config: Option<core::PodDNSConfig>,
 }
 
 /// A Service template: the user's metadata and spec; ports are merged and the selector set later.
@@ -197,63 +236,13 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
         )
     };
     let data = data.unwrap_or_default();
-    let config = format!("{}\n{}", d::DEFAULT_LISTENER_LINES, data);
-    let data_segs = p(data_path);
-    let hocon_loc = |pos: hocon::Pos| {
-        if pos.line > d::DEFAULT_LINES_COUNT {
-            at.hocon(
-                &data_segs,
-                hocon::Pos {
-                    line: pos.line - d::DEFAULT_LINES_COUNT,
-                    col: pos.col,
-                },
-            )
-        } else {
-            at.value(&data_segs)
-        }
+    let generation = if spec.version == ApiVersion::V2 {
+        Generation::Modern
+    } else {
+        Generation::Legacy
     };
-    let mut config_ok = true;
-    let facts = match hocon::parse(&config) {
-        Ok(root) => {
-            let (facts, problems) = hocon::facts::analyze(&root);
-            for pr in problems {
-                diags.push(
-                    Diagnostic::error(
-                        "config-value",
-                        format!("{data_path}: {}", pr.path),
-                        pr.message,
-                    )
-                    .at(hocon_loc(pr.pos))
-                    .help(pr.help),
-                );
-            }
-            facts
-        }
-        Err(e) => {
-            config_ok = false;
-            let mut message = format!("invalid HOCON: {}", e.message);
-            if let Some(l) = e.opened_at.and_then(hocon_loc) {
-                message.push_str(&format!(" (opened at {}:{}:{})", l.file, l.line, l.col));
-            }
-            diags.push(
-                Diagnostic::error("config-syntax", data_path, message)
-                    .at(hocon_loc(e.pos))
-                    .help(e.help),
-            );
-            ConfigFacts::default()
-        }
-    };
-    check_listener_names(&facts, data_path, &hocon_loc, &mut diags);
-    if let Some(pos) = facts.cookie_pos
-        && facts.cookie.is_some()
-    {
-        diags.push(
-                Diagnostic::warning("cookie-in-config", format!("{data_path}: node.cookie"), "the Erlang cookie is written in the spec, so it sits in Git and in the rendered Secret")
-                    .at(hocon_loc(pos))
-                    .help(format!("remove node.cookie and create the Secret {name}-node-cookie (key node_cookie) in the cluster instead")),
-            );
-    }
-
+    let (files, analysis, offset) = data_layout(generation, &data);
+    let (facts, config_ok) = analyze_hocon(&analysis, offset, data_path, &name, at, &mut diags);
     // Bootstrap API keys.
     let mut api_keys = ApiKeys::default();
     for k in s.bootstrap_api_keys.iter().flatten() {
@@ -267,7 +256,11 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
                     })
                 };
                 if let (Some(a), Some(b)) = (sel(&r.key), sel(&r.secret)) {
-                    api_keys.refs.push((a, b));
+                    api_keys.refs.push(KeyRef {
+                        key: a,
+                        secret: b,
+                        role: None,
+                    });
                 }
             }
             _ => {}
@@ -296,9 +289,13 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
         );
     }
 
-    // Update strategy: the object default applies only when the object is absent.
+    // Update strategy: in v2beta1 the object default applies only when the object is absent;
+    // v2 gives initialDelaySeconds a field default of its own.
     let min_ready_seconds = match &s.update_strategy {
         None => d::INITIAL_DELAY_SECONDS,
+        Some(u) if spec.version == ApiVersion::V2 => {
+            u.initial_delay_seconds.unwrap_or(d::INITIAL_DELAY_SECONDS)
+        }
         Some(u) => u.initial_delay_seconds.unwrap_or(0),
     };
 
@@ -321,12 +318,25 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
         _ => None,
     };
     let core = match core {
+        // v2beta1's object default is 1 core, v2's is 2 (feature-map-v3 §2.3).
         r if s.core_template.is_none() && !v1 => Role {
-            replicas: Some(d::CORE_REPLICAS_WITHOUT_TEMPLATE),
+            replicas: Some(if spec.version == ApiVersion::V2 {
+                d::CORE_REPLICAS_FIELD
+            } else {
+                d::CORE_REPLICAS_WITHOUT_TEMPLATE
+            }),
             ..r
         },
         r => r,
     };
+    let core = Role {
+        min_ready_seconds,
+        ..core
+    };
+    let replicant = replicant.map(|r| Role {
+        min_ready_seconds,
+        ..r
+    });
     if !v1 && s.core_template.as_ref().is_some_and(|t| t.spec.is_none()) {
         diags.push(
             Diagnostic::warning("core-template-without-spec", "spec.coreTemplate", "coreTemplate has no spec, so the CRD defaults nothing: no replicas (Kubernetes runs 1), no probes, no security contexts")
@@ -409,13 +419,16 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
             .cluster_domain
             .clone()
             .unwrap_or_else(|| d::CLUSTER_DOMAIN.to_string()),
-        config,
+        generation,
+        files,
+        startup_revision: None,
         facts,
         api_keys,
         revision_history_limit: s
             .revision_history_limit
             .unwrap_or(d::REVISION_HISTORY_LIMIT),
-        min_ready_seconds,
+        app_protocol: false,
+        replicant_rollout: default_rollout(),
         core,
         replicant,
         dashboard_service,
@@ -423,6 +436,111 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
     };
     let ok = !diags.has_errors();
     (ok.then_some(cluster), diags)
+}
+
+/// Never below the desired count: one extra pod at a time, none taken away first.
+pub(crate) fn default_rollout() -> (IntOrString, IntOrString) {
+    (IntOrString::Int(1), IntOrString::Int(0))
+}
+
+/// The config files for a HOCON `config.data`, the text to analyse (what EMQX merges: the
+/// implicit default listeners, then the files) and the line of that text where `data` starts.
+pub(crate) fn data_layout(generation: Generation, data: &str) -> (ConfigFiles, String, u32) {
+    match generation {
+        Generation::Legacy => {
+            let conf = config::legacy_emqx_conf(data);
+            let files = ConfigFiles {
+                emqx_conf: conf.clone(),
+                base_hocon: None,
+            };
+            (files, conf, d::DEFAULT_LINES_COUNT)
+        }
+        Generation::Modern => {
+            let prefix = format!(
+                "{}{}",
+                config::IMPLICIT_DEFAULT_LISTENERS,
+                config::BASE_HOCON_DEFAULTS_V2
+            );
+            let files = ConfigFiles {
+                emqx_conf: String::new(),
+                base_hocon: Some(config::base_hocon_from_data(data)),
+            };
+            let offset = u32::try_from(prefix.matches('\n').count()).unwrap_or(0);
+            (files, format!("{prefix}{data}"), offset)
+        }
+    }
+}
+
+/// Parses and analyses a config whose user part (`data_path` in the spec) starts at line
+/// `offset + 1` of `text`; every problem is reported at its line in the YAML file.
+pub(crate) fn analyze_hocon(
+    text: &str,
+    offset: u32,
+    data_path: &str,
+    name: &str,
+    at: &crate::spec::Locator,
+    diags: &mut Diagnostics,
+) -> (ConfigFacts, bool) {
+    let data_segs = p(data_path);
+    let hocon_loc = |pos: hocon::Pos| {
+        if pos.line > offset {
+            at.hocon(
+                &data_segs,
+                hocon::Pos {
+                    line: pos.line - offset,
+                    col: pos.col,
+                },
+            )
+        } else {
+            at.value(&data_segs)
+        }
+    };
+    let mut config_ok = true;
+    let facts = match hocon::parse(text) {
+        Ok(root) => {
+            let (facts, problems) = hocon::facts::analyze(&root);
+            for pr in problems {
+                diags.push(
+                    Diagnostic::error(
+                        "config-value",
+                        format!("{data_path}: {}", pr.path),
+                        pr.message,
+                    )
+                    .at(hocon_loc(pr.pos))
+                    .help(pr.help),
+                );
+            }
+            facts
+        }
+        Err(e) => {
+            config_ok = false;
+            let mut message = format!("invalid HOCON: {}", e.message);
+            if let Some(l) = e.opened_at.and_then(hocon_loc) {
+                message.push_str(&format!(" (opened at {}:{}:{})", l.file, l.line, l.col));
+            }
+            diags.push(
+                Diagnostic::error("config-syntax", data_path, message)
+                    .at(hocon_loc(e.pos))
+                    .help(e.help),
+            );
+            ConfigFacts::default()
+        }
+    };
+    check_listener_names(&facts, data_path, &hocon_loc, diags);
+    if let (Some(pos), Some(_)) = (facts.cookie_pos, &facts.cookie) {
+        diags.push(
+            Diagnostic::warning(
+                "cookie-in-config",
+                format!("{data_path}: node.cookie"),
+                "the Erlang cookie is written in the spec, so it sits in Git and in the rendered Secret",
+            )
+            .at(hocon_loc(pos))
+            .help(format!(
+                "remove node.cookie and create the Secret {name}-node-cookie (key node_cookie) in the cluster instead"
+            )),
+        );
+    }
+    (facts, config_ok)
 }
 
 fn role(
@@ -483,6 +601,8 @@ fn role(
         spec,
         pvc,
         ports: Vec::new(),
+        min_ready_seconds: 0,
+        dns_config: None,
     }
 }
 
@@ -526,7 +646,7 @@ fn service_template(
 
 /// User ports first, then the dashboard ports; an entry whose name or number was already seen
 /// is dropped (operator `MergeContainerPorts`). Nothing goes silently: each drop is a warning.
-fn merge_container_ports(
+pub(crate) fn merge_container_ports(
     r: &Role,
     facts: &ConfigFacts,
     at: &crate::spec::Locator,
@@ -600,7 +720,7 @@ fn merge_container_ports(
 
 /// Probes that name a port (the default ones name `dashboard`) need that container port; the
 /// dashboard port disappears with `dashboard.listeners.http.bind = 0`.
-fn check_probe_ports(r: &Role, at: &crate::spec::Locator, diags: &mut Diagnostics) {
+pub(crate) fn check_probe_ports(r: &Role, at: &crate::spec::Locator, diags: &mut Diagnostics) {
     let names: Vec<String> = r.ports.iter().filter_map(|p| p.name.clone()).collect();
     let base = format!("spec.{}Template.spec", r.kind.as_str());
     for (field, probe) in [

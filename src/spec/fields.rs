@@ -7,7 +7,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Deserialize;
 use serde::de::{self, Visitor};
 
-use super::v2;
+use super::{v2, v3};
 use crate::yaml::Seg;
 
 /// The field names `T` accepts (empty if `T` is not a struct).
@@ -104,6 +104,62 @@ pub fn fields_at(path: &[Seg]) -> &'static [&'static str] {
             "ports",
         ] => fields_of::<core::ServicePort>(),
         [.., last] => k8s_fields(last),
+    }
+}
+
+/// The fields of the object at `path` in an `apps.emqx.io/v3beta1` `EMQX` document.
+pub fn fields_at_v3(path: &[Seg]) -> &'static [&'static str] {
+    let k = keys(path);
+    match k.as_slice() {
+        [] => fields_of::<v3::EmqxDoc>(),
+        ["spec"] => fields_of::<v3::EmqxSpec>(),
+        ["spec", "config"] => fields_of::<v3::Config>(),
+        // Anything under config.roots is EMQX's own configuration.
+        ["spec", "config", "roots", ..] => &[],
+        ["spec", "updateStrategy"] => fields_of::<v3::UpdateStrategy>(),
+        ["spec", "updateStrategy", "evacuationStrategy"] => fields_of::<v3::EvacuationStrategy>(),
+        ["spec", "updateStrategy", "replicants"] => fields_of::<v3::ReplicantRollout>(),
+        ["spec", "coreTemplate" | "replicantTemplate"] => fields_of::<v3::Template>(),
+        ["spec", "coreTemplate" | "replicantTemplate", "metadata"] => {
+            fields_of::<v3::TemplateMeta>()
+        }
+        ["spec", "coreTemplate" | "replicantTemplate", "spec"] => fields_of::<v3::RoleSpec>(),
+        ["spec", "coreTemplate", "spec", "persistentVolumeClaimSpec"] => {
+            fields_of::<core::PersistentVolumeClaimSpec>()
+        }
+        [
+            "spec",
+            "dashboardServiceTemplate" | "listenersServiceTemplate",
+        ] => fields_of::<v3::ServiceTemplate>(),
+        [
+            "spec",
+            "dashboardServiceTemplate" | "listenersServiceTemplate",
+            "metadata",
+        ] => fields_of::<v3::TemplateMeta>(),
+        [
+            "spec",
+            "dashboardServiceTemplate" | "listenersServiceTemplate",
+            "spec",
+        ] => fields_of::<core::ServiceSpec>(),
+        [
+            "spec",
+            "dashboardServiceTemplate" | "listenersServiceTemplate",
+            "spec",
+            "ports",
+        ] => fields_of::<core::ServicePort>(),
+        ["spec", _, "spec", "dnsConfig"] => fields_of::<core::PodDNSConfig>(),
+        [.., last] => k8s_fields(last),
+    }
+}
+
+/// The fields of the object at `path` in an `EMQXAPIKey` document.
+pub fn fields_at_api_key(path: &[Seg]) -> &'static [&'static str] {
+    match keys(path).as_slice() {
+        [] => fields_of::<v3::ApiKeyDoc>(),
+        ["spec"] => fields_of::<v3::ApiKeySpec>(),
+        ["spec", "emqxRef" | "secretRef"] => fields_of::<v3::NameRef>(),
+        ["metadata"] => fields_of::<ObjectMeta>(),
+        _ => &[],
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod fields;
 pub mod schema;
 pub mod v2;
+pub mod v3;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -32,6 +33,10 @@ pub const SETTINGS_API_VERSION: &str = "emqx-render/v1alpha1";
 pub enum ApiVersion {
     V2alpha1,
     V2beta1,
+    /// Operator 2.3: v2beta1's fields, config in `base.hocon`.
+    V2,
+    /// Operator 3.x.
+    V3beta1,
 }
 
 impl ApiVersion {
@@ -39,6 +44,8 @@ impl ApiVersion {
         match self {
             ApiVersion::V2alpha1 => "apps.emqx.io/v2alpha1",
             ApiVersion::V2beta1 => "apps.emqx.io/v2beta1",
+            ApiVersion::V2 => "apps.emqx.io/v2",
+            ApiVersion::V3beta1 => "apps.emqx.io/v3beta1",
         }
     }
 }
@@ -110,9 +117,25 @@ pub struct Passthrough {
     pub namespace: Option<String>,
 }
 
+/// An `apps.emqx.io/v3beta1` `kind: EMQX` document, typed and located.
+#[derive(Debug, Clone)]
+pub struct ClusterSpecV3 {
+    pub doc: v3::EmqxDoc,
+    pub at: Locator,
+}
+
+/// An `apps.emqx.io/v3beta1` `kind: EMQXAPIKey` document.
+#[derive(Debug, Clone)]
+pub struct ApiKeySpec {
+    pub doc: v3::ApiKeyDoc,
+    pub at: Locator,
+}
+
 #[derive(Debug, Clone)]
 pub enum Document {
     Cluster(Box<ClusterSpec>),
+    ClusterV3(Box<ClusterSpecV3>),
+    ApiKey(Box<ApiKeySpec>),
     Settings(SettingsDoc, Locator),
     Passthrough(Passthrough),
 }
@@ -213,11 +236,25 @@ fn classify(at: Locator, diags: &mut Diagnostics) -> Option<Document> {
         let version = match (version, kind.as_str()) {
             ("v2beta1", "EMQX") => ApiVersion::V2beta1,
             ("v2alpha1", "EMQX") => ApiVersion::V2alpha1,
+            ("v2", "EMQX") => ApiVersion::V2,
+            ("v3beta1", "EMQX") => {
+                let doc = deserialize_located::<v3::EmqxDoc>(&at, fields::fields_at_v3, diags)?;
+                return Some(Document::ClusterV3(Box::new(ClusterSpecV3 { doc, at })));
+            }
+            ("v3beta1", "EMQXAPIKey") => {
+                let doc =
+                    deserialize_located::<v3::ApiKeyDoc>(&at, fields::fields_at_api_key, diags)?;
+                return Some(Document::ApiKey(Box::new(ApiKeySpec { doc, at })));
+            }
             (_, "EMQX") => {
                 diags.push(
-                    Diagnostic::error("unsupported-version", "apiVersion", format!("`{api}` is not supported yet"))
-                        .at(at.value(&p("apiVersion")))
-                        .help("emqx-render reads apps.emqx.io/v2beta1 and v2alpha1; `emqx-render` support for v2 and v3beta1 is planned"),
+                    Diagnostic::error(
+                        "unsupported-version",
+                        "apiVersion",
+                        format!("`{api}` is not supported yet"),
+                    )
+                    .at(at.value(&p("apiVersion")))
+                    .help("emqx-render reads apps.emqx.io/v3beta1, v2, v2beta1 and v2alpha1"),
                 );
                 return None;
             }
@@ -303,77 +340,77 @@ const VERSIONED: &[(&str, &[ApiVersion], &str)] = &[
     ),
     (
         "spec.config",
-        &[ApiVersion::V2beta1],
+        &[ApiVersion::V2beta1, ApiVersion::V2],
         "in v2alpha1 the HOCON goes into spec.bootstrapConfig",
     ),
     (
         "spec.clusterDomain",
-        &[ApiVersion::V2beta1],
+        &[ApiVersion::V2beta1, ApiVersion::V2],
         "v2alpha1 always uses cluster.local",
     ),
     (
         "spec.revisionHistoryLimit",
-        &[ApiVersion::V2beta1],
+        &[ApiVersion::V2beta1, ApiVersion::V2],
         "use apps.emqx.io/v2beta1",
     ),
     (
         "spec.updateStrategy",
-        &[ApiVersion::V2beta1],
+        &[ApiVersion::V2beta1, ApiVersion::V2],
         "use apps.emqx.io/v2beta1",
     ),
     (
         "spec.serviceAccountName",
-        &[ApiVersion::V2beta1],
+        &[ApiVersion::V2beta1, ApiVersion::V2],
         "use apps.emqx.io/v2beta1",
     ),
     (
         "spec.coreTemplate.spec.tolerations",
-        &[ApiVersion::V2beta1],
+        &[ApiVersion::V2beta1, ApiVersion::V2],
         "v2alpha1 spells it toleRations",
     ),
     (
         "spec.replicantTemplate.spec.tolerations",
-        &[ApiVersion::V2beta1],
+        &[ApiVersion::V2beta1, ApiVersion::V2],
         "v2alpha1 spells it toleRations",
     ),
     (
         "spec.coreTemplate.spec.topologySpreadConstraints",
-        &[ApiVersion::V2beta1],
+        &[ApiVersion::V2beta1, ApiVersion::V2],
         "use apps.emqx.io/v2beta1",
     ),
     (
         "spec.replicantTemplate.spec.topologySpreadConstraints",
-        &[ApiVersion::V2beta1],
+        &[ApiVersion::V2beta1, ApiVersion::V2],
         "use apps.emqx.io/v2beta1",
     ),
     (
         "spec.coreTemplate.spec.minAvailable",
-        &[ApiVersion::V2beta1],
+        &[ApiVersion::V2beta1, ApiVersion::V2],
         "use apps.emqx.io/v2beta1",
     ),
     (
         "spec.coreTemplate.spec.maxUnavailable",
-        &[ApiVersion::V2beta1],
+        &[ApiVersion::V2beta1, ApiVersion::V2],
         "use apps.emqx.io/v2beta1",
     ),
     (
         "spec.replicantTemplate.spec.minAvailable",
-        &[ApiVersion::V2beta1],
+        &[ApiVersion::V2beta1, ApiVersion::V2],
         "use apps.emqx.io/v2beta1",
     ),
     (
         "spec.replicantTemplate.spec.maxUnavailable",
-        &[ApiVersion::V2beta1],
+        &[ApiVersion::V2beta1, ApiVersion::V2],
         "use apps.emqx.io/v2beta1",
     ),
     (
         "spec.dashboardServiceTemplate.enabled",
-        &[ApiVersion::V2beta1],
+        &[ApiVersion::V2beta1, ApiVersion::V2],
         "use apps.emqx.io/v2beta1",
     ),
     (
         "spec.listenersServiceTemplate.enabled",
-        &[ApiVersion::V2beta1],
+        &[ApiVersion::V2beta1, ApiVersion::V2],
         "use apps.emqx.io/v2beta1",
     ),
     (
@@ -385,6 +422,11 @@ const VERSIONED: &[(&str, &[ApiVersion], &str)] = &[
         "spec.listenersServiceTemplate.status",
         &[ApiVersion::V2alpha1],
         "remove it: a template has no status",
+    ),
+    (
+        "spec.updateStrategy.evacuationStrategy.waitHealthCheck",
+        &[ApiVersion::V2],
+        "waitHealthCheck exists from apps.emqx.io/v2 on",
     ),
     (
         "spec.replicantTemplate.spec.volumeClaimTemplates",

@@ -4,15 +4,19 @@
 use schemars::JsonSchema;
 
 use super::v2::EmqxDoc;
+use super::v3;
 use crate::settings::SettingsDoc;
 
-/// A document of an emqx-render input: an EMQX Operator `EMQX` resource (apps.emqx.io/v2beta1 or
-/// v2alpha1) or emqx-render's `Settings`. Other Kubernetes objects in the file pass through.
+/// A document of an emqx-render input: an EMQX Operator `EMQX` resource (apps.emqx.io/v3beta1,
+/// v2, v2beta1 or v2alpha1), an `EMQXAPIKey`, or emqx-render's `Settings`. Other Kubernetes
+/// objects in the file pass through.
 #[derive(JsonSchema)]
 #[schemars(untagged, title = "emqx-render input")]
 #[allow(dead_code)]
 enum Document {
     Emqx(Box<EmqxDoc>),
+    EmqxV3(Box<v3::EmqxDoc>),
+    ApiKey(Box<v3::ApiKeyDoc>),
     Settings(SettingsDoc),
 }
 

@@ -15,8 +15,8 @@ use serde::Deserialize;
 #[serde(rename_all = "camelCase")]
 #[schemars(deny_unknown_fields)]
 pub struct EmqxDoc {
-    /// The operator generation: `apps.emqx.io/v2beta1` (Operator 2.2) or `apps.emqx.io/v2alpha1` (2.0).
-    #[schemars(extend("enum" = ["apps.emqx.io/v2beta1", "apps.emqx.io/v2alpha1"]))]
+    /// The operator generation: `apps.emqx.io/v2` (Operator 2.3), `v2beta1` (2.2) or `v2alpha1` (2.0).
+    #[schemars(extend("enum" = ["apps.emqx.io/v2", "apps.emqx.io/v2beta1", "apps.emqx.io/v2alpha1"]))]
     pub api_version: Option<String>,
     #[schemars(extend("const" = "EMQX"))]
     pub kind: Option<String>,
@@ -82,6 +82,8 @@ pub struct UpdateStrategy {
 #[schemars(deny_unknown_fields)]
 pub struct EvacuationStrategy {
     pub wait_takeover: Option<i32>,
+    /// apps.emqx.io/v2 only.
+    pub wait_health_check: Option<i32>,
     pub conn_evict_rate: Option<i32>,
     pub sess_evict_rate: Option<i32>,
 }
