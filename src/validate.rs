@@ -496,7 +496,7 @@ pub fn check_v3(spec: &crate::spec::ClusterSpecV3) -> Diagnostics {
         err(
             "cookie-reserved",
             &p("spec.config.roots.node.cookie"),
-            "spec.config.roots.node.cookie is reserved for the Operator".into(),
+            "is reserved for the Operator".into(),
             "remove it; the cookie comes from the Secret <name>-node-cookie, which you create",
         );
     }
@@ -583,9 +583,19 @@ pub fn check_v3(spec: &crate::spec::ClusterSpecV3) -> Diagnostics {
             .and_then(|s| s.replicas)
             .unwrap_or(default)
     };
+    let early = config.data.is_some();
+    let replicant_default = if early
+        && s.replicant_template
+            .as_ref()
+            .is_some_and(|t| t.spec.is_some())
+    {
+        2
+    } else {
+        0
+    };
     let (cores, replicants) = (
-        replicas(&s.core_template, 1),
-        replicas(&s.replicant_template, 0),
+        replicas(&s.core_template, if early { 2 } else { 1 }),
+        replicas(&s.replicant_template, replicant_default),
     );
     for (role, tpl) in [
         ("core", &s.core_template),
@@ -643,9 +653,16 @@ pub fn check_v3(spec: &crate::spec::ClusterSpecV3) -> Diagnostics {
         );
     }
     if replicants > 0 && cores < 2 {
+        // Point at the core count if it is written, else at what asks for replicants.
+        let core_path = p("spec.coreTemplate.spec.replicas");
+        let path = if at.has(&core_path) {
+            core_path
+        } else {
+            p("spec.replicantTemplate.spec.replicas")
+        };
         err(
             "core-replicas-for-replicants",
-            &p("spec.coreTemplate.spec.replicas"),
+            &path,
             format!(
                 "core-replicant clusters need at least 2 core replicas for rolling updates, got {cores}"
             ),
@@ -699,6 +716,16 @@ pub fn check_api_key(spec: &crate::spec::ApiKeySpec) -> Diagnostics {
             "spec.role",
             format!("`{r}` is not a role"),
             "use Administrator, Viewer or Publisher",
+        );
+    }
+    if s.description.is_some() {
+        out.push(
+            Diagnostic::warning(
+                "field-no-effect",
+                "spec.description",
+                "has no effect: the bootstrap API key file has no description column",
+            )
+            .at(at.key(&p("spec.description"))),
         );
     }
     if s.expires_at.is_some() {

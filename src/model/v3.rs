@@ -114,9 +114,12 @@ fn role_spec(s: &v3::RoleSpec) -> v2::RoleSpec {
     }
 }
 
+/// `early`: the spec is in the earlier v3beta1 shape (`config.data`), whose CRD defaulted 2
+/// cores, and 2 replicants when `replicantTemplate.spec` exists (feature-map-v3 §2.2).
 fn role(
     kind: RoleKind,
     tpl: Option<&v3::Template>,
+    early: bool,
     at: &crate::spec::Locator,
     diags: &mut Diagnostics,
 ) -> Role {
@@ -124,9 +127,12 @@ fn role(
     let s3 = tpl.and_then(|t| t.spec.clone()).unwrap_or_default();
     let meta = tpl.and_then(|t| t.metadata.clone()).unwrap_or_default();
     let mut spec = role_spec(&s3);
-    let replicas = Some(s3.replicas.unwrap_or(match kind {
-        RoleKind::Core => 1,
-        RoleKind::Replicant => 0,
+    let spec_present = tpl.is_some_and(|t| t.spec.is_some());
+    let replicas = Some(s3.replicas.unwrap_or(match (kind, early) {
+        (RoleKind::Core, false) => 1,
+        (RoleKind::Core, true) => 2,
+        (RoleKind::Replicant, true) if spec_present => 2,
+        (RoleKind::Replicant, _) => 0,
     }));
     spec.liveness_probe.get_or_insert_with(liveness);
     spec.pod_security_context
@@ -329,10 +335,18 @@ pub fn normalize(
         );
     }
 
-    let mut core = role(RoleKind::Core, s.core_template.as_ref(), at, &mut diags);
+    let early = config.data.is_some();
+    let mut core = role(
+        RoleKind::Core,
+        s.core_template.as_ref(),
+        early,
+        at,
+        &mut diags,
+    );
     let mut replicant = Some(role(
         RoleKind::Replicant,
         s.replicant_template.as_ref(),
+        early,
         at,
         &mut diags,
     ))

@@ -238,7 +238,12 @@ fn classify(at: Locator, diags: &mut Diagnostics) -> Option<Document> {
             ("v2alpha1", "EMQX") => ApiVersion::V2alpha1,
             ("v2", "EMQX") => ApiVersion::V2,
             ("v3beta1", "EMQX") => {
-                let doc = deserialize_located::<v3::EmqxDoc>(&at, fields::fields_at_v3, diags)?;
+                let doc = deserialize_with_hints::<v3::EmqxDoc>(
+                    &at,
+                    fields::fields_at_v3,
+                    MOVED_IN_V3,
+                    diags,
+                )?;
                 return Some(Document::ClusterV3(Box::new(ClusterSpecV3 { doc, at })));
             }
             ("v3beta1", "EMQXAPIKey") => {
@@ -494,6 +499,43 @@ pub fn deserialize_located<T: DeserializeOwned>(
     fields_at: fn(&[Seg]) -> &'static [&'static str],
     diags: &mut Diagnostics,
 ) -> Option<T> {
+    deserialize_with_hints(at, fields_at, &[], diags)
+}
+
+/// v2beta1 fields that v3beta1 renamed or replaced, with what to write instead.
+pub const MOVED_IN_V3: &[(&str, &str)] = &[
+    (
+        "bootstrapAPIKeys",
+        "v3beta1 has no bootstrapAPIKeys: declare EMQXAPIKey resources naming this cluster",
+    ),
+    (
+        "volumeClaimTemplates",
+        "v3beta1 calls it persistentVolumeClaimSpec",
+    ),
+    ("toleRations", "v3beta1 only has tolerations"),
+    (
+        "minAvailable",
+        "v3beta1 has no PodDisruptionBudget fields; write the PDB yourself",
+    ),
+    (
+        "maxUnavailable",
+        "v3beta1 has no PodDisruptionBudget fields; write the PDB yourself (updateStrategy.replicants.maxUnavailable steers the replicant rollout)",
+    ),
+    (
+        "initialDelaySeconds",
+        "removed in v3beta1; coreTemplate/replicantTemplate.spec.minReadySeconds is the closest setting",
+    ),
+    ("connEvictRate", "v3beta1 calls it connectionEvictionRate"),
+    ("sessEvictRate", "v3beta1 calls it sessionEvictionRate"),
+];
+
+/// As `deserialize_located`, with hints for known moved fields (checked before did-you-mean).
+pub fn deserialize_with_hints<T: DeserializeOwned>(
+    at: &Locator,
+    fields_at: fn(&[Seg]) -> &'static [&'static str],
+    hints: &[(&str, &str)],
+    diags: &mut Diagnostics,
+) -> Option<T> {
     let mut json = at.root.to_json();
     let mut unknown: BTreeSet<Vec<SegKey>> = BTreeSet::new();
     let mut failed = false;
@@ -510,7 +552,7 @@ pub fn deserialize_located<T: DeserializeOwned>(
         }
         match result {
             Ok(v) => {
-                report_unknown(at, &unknown, fields_at, diags);
+                report_unknown(at, &unknown, fields_at, hints, diags);
                 return if failed { None } else { Some(v) };
             }
             Err(e) => {
@@ -529,7 +571,7 @@ pub fn deserialize_located<T: DeserializeOwned>(
                 if missing.is_some_and(|m| pruned.contains(&m)) {
                     pruned.push(path.clone());
                     if !prune(&mut json, &path) {
-                        report_unknown(at, &unknown, fields_at, diags);
+                        report_unknown(at, &unknown, fields_at, hints, diags);
                         return None;
                     }
                     continue;
@@ -556,13 +598,13 @@ pub fn deserialize_located<T: DeserializeOwned>(
                         .help("check the value's type against the EMQX CRD (a number, a string, a list or a mapping)"),
                 );
                 if !prune(&mut json, &path) {
-                    report_unknown(at, &unknown, fields_at, diags);
+                    report_unknown(at, &unknown, fields_at, hints, diags);
                     return None;
                 }
             }
         }
     }
-    report_unknown(at, &unknown, fields_at, diags);
+    report_unknown(at, &unknown, fields_at, hints, diags);
     None
 }
 
@@ -586,6 +628,7 @@ fn report_unknown(
     at: &Locator,
     unknown: &BTreeSet<Vec<SegKey>>,
     fields_at: fn(&[Seg]) -> &'static [&'static str],
+    hints: &[(&str, &str)],
     diags: &mut Diagnostics,
 ) {
     for keyed in unknown {
@@ -617,7 +660,9 @@ fn report_unknown(
                 sib.push(Seg::Key(k.name.clone()));
                 k.name != *name && fields_at(&sib).contains(&name.as_str())
             });
-        if let Some(sib) = misplaced {
+        if let Some((_, hint)) = hints.iter().find(|(f, _)| f == name) {
+            d = d.help(*hint);
+        } else if let Some(sib) = misplaced {
             d = d.help(format!(
                 "`{name}` is a field of `{}`: indent it under `{}`",
                 sib.name, sib.name

@@ -29,7 +29,12 @@ fn the_every_field_example_sets_every_v2beta1_field() {
     let text = std::fs::read_to_string(root().join("examples/v2beta1-every-field.yaml")).unwrap();
     let doc = yaml::load(&text).unwrap().remove(0);
     // Fields that v2beta1 does not have, or that only v2alpha1 or the operator writes.
-    let not_v2beta1 = ["bootstrapConfig", "emqxTemplate", "status", "waitHealthCheck"];
+    let not_v2beta1 = [
+        "bootstrapConfig",
+        "emqxTemplate",
+        "status",
+        "waitHealthCheck",
+    ];
     let objects = [
         "spec",
         "spec.config",
