@@ -7,6 +7,7 @@
 pub mod build;
 pub mod cli;
 pub mod compile;
+pub mod convert;
 pub mod diag;
 pub mod diff;
 pub mod hocon;

@@ -1,6 +1,7 @@
 //! Command line: parse arguments, read inputs, call the pure core, write the result. The only
 //! place that touches files, the environment and the standard streams; one file per subcommand.
 
+pub mod convert;
 pub mod diff;
 pub mod env;
 pub mod render;
@@ -41,6 +42,8 @@ enum Command {
     /// Run as a KRM function (kustomize, kpt): a ResourceList on stdin, the same list with the
     /// rendered objects appended on stdout.
     Krm,
+    /// Rewrite EMQX resources for another operator generation (v2beta1, v2, v3beta1).
+    Convert(convert::ConvertArgs),
     /// Check a running cluster through the EMQX REST API: healthy, and matching its spec?
     Status(Box<status::StatusArgs>),
     /// Print the JSON Schema of the input (EMQX resources and Settings), for editors and CI.
@@ -67,6 +70,7 @@ pub fn run() -> ExitCode {
         Some(Command::Diff(a)) => diff::run(a),
         Some(Command::Krm) => krm(),
         Some(Command::Status(a)) => status::run(*a),
+        Some(Command::Convert(a)) => convert::run(a),
         Some(Command::Schema) => write_stdout(crate::spec::schema::json_schema().as_bytes()),
         Some(Command::Completions { shell }) => {
             let mut buf = Vec::new();

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod convert;
 mod coverage;
 mod diff;
 mod fake_emqx;
