@@ -181,6 +181,20 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
             Document::Settings(..) | Document::ApiKey(..) => continue,
         };
         let Some(cluster) = cluster else { continue };
+        let problems = Diagnostics(
+            crate::guards::topology(&cluster)
+                .into_iter()
+                .map(|d| {
+                    let loc = at.value(&spec::p(&d.path)).or_else(|| at.value(&[]));
+                    d.at(loc)
+                })
+                .collect(),
+        );
+        let refused = problems.has_errors();
+        diags.extend(problems);
+        if refused {
+            continue;
+        }
         let key = (cluster.namespace.clone(), cluster.name.clone());
         if seen_clusters.contains(&key) {
             diags.push(
