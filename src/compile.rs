@@ -210,7 +210,11 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
         }
         seen_clusters.push(key);
         notes.push(note(&cluster));
-        objects.extend(build::build(&cluster));
+        let mut built = build::build(&cluster);
+        if settings.sync_waves {
+            build::add_sync_waves(&mut built);
+        }
+        objects.extend(built);
     }
     let v3_clusters: Vec<(String, String)> = docs
         .iter()

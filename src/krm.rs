@@ -158,6 +158,7 @@ pub fn run(input: &str, base: &Overrides) -> KrmOutput {
             over.env = Layer {
                 kubernetes_version: data("kubernetesVersion").or(over.env.kubernetes_version),
                 namespace: data("namespace").or(over.env.namespace),
+                sync_waves: data("syncWaves").or(over.env.sync_waves),
             };
         }
         let emqx: Vec<Value> = items

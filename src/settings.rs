@@ -59,6 +59,9 @@ pub struct SettingsDoc {
     pub kubernetes_version: Option<String>,
     /// Namespace of clusters whose spec names none (default `default`).
     pub namespace: Option<String>,
+    /// Argo CD sync-wave annotations: shared objects in wave 0, the core StatefulSet in 1, the
+    /// replicant Deployment in 2 (default true).
+    pub sync_waves: Option<bool>,
 }
 
 /// Field names of the settings document, for did-you-mean hints.
@@ -75,6 +78,8 @@ pub fn fields_at(path: &[Seg]) -> &'static [&'static str] {
 pub struct Layer {
     pub kubernetes_version: Option<String>,
     pub namespace: Option<String>,
+    /// `true` or `false`, as text: environment variables and ConfigMap data are strings.
+    pub sync_waves: Option<String>,
 }
 
 /// Settings from outside the input, in rising precedence: the settings document is overridden
@@ -94,6 +99,8 @@ pub struct Settings {
     pub kubernetes_version: KubeVersion,
     /// Namespace for clusters whose `metadata.namespace` is empty.
     pub namespace: String,
+    /// Whether objects carry `argocd.argoproj.io/sync-wave`.
+    pub sync_waves: bool,
 }
 
 impl Default for Settings {
@@ -101,6 +108,7 @@ impl Default for Settings {
         Settings {
             kubernetes_version: OLDEST_KUBE,
             namespace: DEFAULT_NAMESPACE.to_string(),
+            sync_waves: true,
         }
     }
 }
@@ -153,6 +161,29 @@ impl Settings {
         {
             s.namespace = ns.to_string();
         }
+        let waves = over
+            .flags
+            .sync_waves
+            .as_deref()
+            .or(over.env.sync_waves.as_deref());
+        if let Some(w) = waves {
+            s.sync_waves = match w.trim() {
+                "true" => true,
+                "false" => false,
+                other => {
+                    return Err(Box::new(
+                        Diagnostic::error(
+                            "settings-sync-waves",
+                            "syncWaves",
+                            format!("`{other}` is not true or false"),
+                        )
+                        .help("give the plugin parameter sync-waves (PARAM_SYNC_WAVES, ARGOCD_ENV_SYNC_WAVES) or the KRM config syncWaves the value true or false"),
+                    ));
+                }
+            };
+        } else if let Some(w) = doc.and_then(|d| d.sync_waves) {
+            s.sync_waves = w;
+        }
         Ok(s)
     }
 }
@@ -201,6 +232,7 @@ mod tests {
             flags: Layer {
                 kubernetes_version: Some("1.20".into()),
                 namespace: None,
+                sync_waves: None,
             },
             ..Default::default()
         };

@@ -40,6 +40,36 @@ pub fn build(c: &Cluster) -> Vec<Object> {
     out
 }
 
+/// Argo CD applies lower waves first and waits for them to be healthy before the next.
+pub const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
+
+/// The wave of each object of one cluster: shared objects (config, Secrets, Services, PDBs)
+/// in 0, the core StatefulSet in 1, the replicant Deployment in 2. Argo CD's StatefulSet health
+/// waits for every core pod to be updated and ready (the core update strategy is RollingUpdate),
+/// so the replicants roll only after the cores.
+pub fn sync_wave(kind: &str) -> &'static str {
+    match kind {
+        "StatefulSet" => "1",
+        "Deployment" => "2",
+        _ => "0",
+    }
+}
+
+/// Adds the sync-wave annotation to the objects of one cluster.
+pub fn add_sync_waves(objects: &mut [Object]) {
+    for o in objects {
+        let wave = sync_wave(&o.kind);
+        if let Some(meta) = o.value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+            let ann = meta
+                .entry("annotations")
+                .or_insert_with(|| serde_json::Value::Object(Default::default()));
+            if let Some(a) = ann.as_object_mut() {
+                a.insert(SYNC_WAVE.to_string(), wave.into());
+            }
+        }
+    }
+}
+
 /// `apps.emqx.io/instance` and `managed-by`: the operator's default labels.
 pub fn default_labels(c: &Cluster) -> BTreeMap<String, String> {
     BTreeMap::from([

@@ -54,7 +54,7 @@ fn load_side(path: &Path) -> anyhow::Result<Result<Manifest, ExitCode>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     if text.contains("apps.emqx.io/") {
-        let (over, _) = overrides(None, None);
+        let (over, _) = overrides(None, None, None);
         let source = Source {
             name: path.display().to_string(),
             text,

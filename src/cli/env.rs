@@ -41,6 +41,7 @@ pub fn from_env(get: Lookup<'_>) -> (Layer, Option<String>, Vec<Diagnostic>) {
     let layer = Layer {
         kubernetes_version,
         namespace: first(get, &["PARAM_NAMESPACE", "ARGOCD_ENV_NAMESPACE"]),
+        sync_waves: first(get, &["PARAM_SYNC_WAVES", "ARGOCD_ENV_SYNC_WAVES"]),
     };
     (layer, first(get, &["ARGOCD_APP_NAMESPACE"]), warnings)
 }

@@ -114,6 +114,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 pub fn overrides(
     kube_version: Option<String>,
     namespace: Option<String>,
+    sync_waves: Option<bool>,
 ) -> (Overrides, Vec<Diagnostic>) {
     let (env, fallback_namespace, warnings) = env::from_env(&|k| std::env::var(k).ok());
     let over = Overrides {
@@ -121,6 +122,7 @@ pub fn overrides(
         flags: Layer {
             kubernetes_version: kube_version,
             namespace,
+            sync_waves: sync_waves.map(|w| w.to_string()),
         },
         fallback_namespace,
     };
@@ -206,7 +208,7 @@ fn krm() -> anyhow::Result<ExitCode> {
     io::stdin()
         .read_to_string(&mut input)
         .context("reading the ResourceList from standard input")?;
-    let (over, _) = overrides(None, None);
+    let (over, _) = overrides(None, None, None);
     let out = crate::krm::run(&input, &over);
     let mut stdout = io::stdout().lock();
     stdout.write_all(out.text.as_bytes())?;

@@ -37,6 +37,9 @@ pub struct RenderArgs {
     /// Namespace for clusters whose spec names none.
     #[arg(long, short = 'n')]
     pub namespace: Option<String>,
+    /// Leave out the Argo CD sync-wave annotations (shared objects 0, core 1, replicants 2).
+    #[arg(long)]
+    pub no_sync_waves: bool,
     /// Do not print warnings and notes.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -44,7 +47,11 @@ pub struct RenderArgs {
 
 pub fn run(a: RenderArgs) -> anyhow::Result<ExitCode> {
     let sources = read_sources(&a.files)?;
-    let (over, env_warnings) = overrides(a.kube_version.clone(), a.namespace.clone());
+    let (over, env_warnings) = overrides(
+        a.kube_version.clone(),
+        a.namespace.clone(),
+        a.no_sync_waves.then_some(false),
+    );
     let compiled = match compile(&sources, &over) {
         Ok(c) => c,
         Err(d) => {

@@ -19,6 +19,30 @@ fn tmp(name: &str) -> std::path::PathBuf {
 const SLIM: &str = "apiVersion: apps.emqx.io/v2beta1\nkind: EMQX\nmetadata:\n  name: emqx\nspec:\n  image: emqx/emqx:5.8.6\n";
 
 #[test]
+fn sync_waves_are_on_by_default_and_switch_off_by_flag_or_settings() {
+    let d = tmp("waves");
+    std::fs::write(d.join("emqx.yaml"), SLIM).unwrap();
+    let on = render(&d, &["render", "-q", "emqx.yaml"]);
+    assert!(on.status.success(), "{}", text(&on.stderr));
+    assert!(text(&on.stdout).contains("argocd.argoproj.io/sync-wave: \"1\""));
+    let off = render(&d, &["render", "-q", "--no-sync-waves", "emqx.yaml"]);
+    assert!(off.status.success());
+    assert!(!text(&off.stdout).contains("sync-wave"));
+    std::fs::write(
+        d.join("settings.yaml"),
+        "apiVersion: emqx-render/v1alpha1\nkind: Settings\nsyncWaves: false\n",
+    )
+    .unwrap();
+    let by_settings = render(&d, &["render", "-q", "emqx.yaml", "settings.yaml"]);
+    assert!(
+        by_settings.status.success(),
+        "{}",
+        text(&by_settings.stderr)
+    );
+    assert!(!text(&by_settings.stdout).contains("sync-wave"));
+}
+
+#[test]
 fn reads_standard_input() {
     use std::io::Write;
     let mut child = bin()

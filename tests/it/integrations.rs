@@ -270,6 +270,38 @@ fn argocd_plugin_generates_manifests_in_the_sidecar_environment() {
         assert_eq!(v["metadata"]["namespace"], "mqtt");
     }
     assert!(text(&out.stdout).contains("value: emqx-headless.mqtt.svc.cluster.local"));
+    // Waves: shared objects first, then the cores, then the replicants.
+    let waves: Vec<(String, String)> = docs
+        .iter()
+        .map(|d| {
+            let v = d.to_json();
+            (
+                v["kind"].as_str().unwrap().to_string(),
+                v["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    for (kind, wave) in &waves {
+        let want = match kind.as_str() {
+            "StatefulSet" => "1",
+            "Deployment" => "2",
+            _ => "0",
+        };
+        assert_eq!(wave, want, "{kind}");
+    }
+    assert!(waves.iter().any(|(k, _)| k == "Deployment"));
+
+    // The plugin parameter switches them off.
+    let off = argocd("generate", &app, &[("PARAM_SYNC_WAVES", "false")]);
+    assert!(off.status.success(), "{}", text(&off.stderr));
+    assert!(!text(&off.stdout).contains("sync-wave"));
+    let bad = argocd("generate", &app, &[("PARAM_SYNC_WAVES", "maybe")]);
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad.stderr));
+    assert!(bad.stdout.is_empty());
+    assert!(text(&bad.stderr).contains("`maybe` is not true or false"));
 }
 
 #[test]
