@@ -187,7 +187,7 @@ pub fn run(a: DiffArgs) -> anyhow::Result<ExitCode> {
 
 /// `render --check PATH`: is PATH exactly what `--output-dir PATH` (for a directory) or the
 /// YAML stream (for a file) would hold?
-pub fn check(m: &Manifest, path: &Path) -> anyhow::Result<ExitCode> {
+pub fn check(m: &Manifest, path: &Path, layout: &output::dir::Layout) -> anyhow::Result<ExitCode> {
     let mut problems = String::new();
     let unified = |name: &str, old: &str, new: &str| {
         similar::TextDiff::from_lines(old, new)
@@ -197,7 +197,7 @@ pub fn check(m: &Manifest, path: &Path) -> anyhow::Result<ExitCode> {
             .to_string()
     };
     if path.is_dir() {
-        let expected = output::dir::files(m)?;
+        let expected = output::dir::files(m, layout)?;
         for (name, text) in &expected {
             match std::fs::read_to_string(path.join(name)) {
                 Ok(have) if &have == text => {}
@@ -205,10 +205,9 @@ pub fn check(m: &Manifest, path: &Path) -> anyhow::Result<ExitCode> {
                 Err(_) => problems.push_str(&format!("missing: {name}\n")),
             }
         }
-        for e in std::fs::read_dir(path)
-            .with_context(|| format!("reading directory {}", path.display()))?
-        {
-            let name = e?.file_name().to_string_lossy().to_string();
+        let existing = output::dir::existing_files(path)
+            .with_context(|| format!("reading directory {}", path.display()))?;
+        for name in existing {
             if !expected.iter().any(|(n, _)| *n == name) {
                 problems.push_str(&format!("extra: {name}\n"));
             }

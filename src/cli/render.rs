@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
-use super::{EXIT_INVALID, overrides, print_diagnostics, read_sources};
+use super::{EXIT_ERROR, EXIT_INVALID, overrides, print_diagnostics, read_sources};
 use crate::compile::compile;
 use crate::output;
 
@@ -15,6 +15,37 @@ use crate::output;
 pub enum Format {
     Yaml,
     Json,
+}
+
+/// The layout of `--output-dir` (and of the directory `--check` compares).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LayoutArg {
+    /// Every object in one directory with one kustomization.yaml.
+    Flat,
+    /// `1-core/` and `2-replicants/`, each a kustomization, and `flux.yaml` with the Flux
+    /// Kustomizations that apply them in order.
+    Phases,
+}
+
+/// Where the phased layout's Flux objects point.
+#[derive(Debug, Args)]
+pub struct FluxArgs {
+    /// The output directory's path in the Flux source (default: the directory as given).
+    #[arg(long, value_name = "PATH")]
+    pub flux_path: Option<String>,
+    /// The Flux source, KIND/NAME.
+    #[arg(
+        long,
+        value_name = "KIND/NAME",
+        default_value = "GitRepository/flux-system"
+    )]
+    pub flux_source: String,
+    /// Namespace of the Flux Kustomizations and their source.
+    #[arg(long, value_name = "NAMESPACE", default_value = "flux-system")]
+    pub flux_namespace: String,
+    /// Prefix of the Flux Kustomization names (default: the cluster's name, or `emqx`).
+    #[arg(long, value_name = "NAME")]
+    pub flux_name: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -31,6 +62,11 @@ pub struct RenderArgs {
     /// exactly what the specs render to, 1 with a diff if not.
     #[arg(long, value_name = "PATH")]
     pub check: Option<PathBuf>,
+    /// Layout of the --output-dir (or --check) directory.
+    #[arg(long, value_enum, default_value_t = LayoutArg::Flat)]
+    pub layout: LayoutArg,
+    #[command(flatten)]
+    pub flux: FluxArgs,
     /// Target Kubernetes version (1.33 to 1.37).
     #[arg(long, value_name = "VERSION")]
     pub kube_version: Option<String>,
@@ -66,8 +102,45 @@ pub fn run(a: RenderArgs) -> anyhow::Result<ExitCode> {
         }
     };
     print_diagnostics(&env_warnings, a.quiet)?;
+    let dir = a.output_dir.as_ref().or(a.check.as_ref());
+    let layout = match (a.layout, dir) {
+        (LayoutArg::Flat, _) => output::dir::Layout::Flat,
+        (LayoutArg::Phases, Some(dir)) => {
+            let Some((kind, name)) = a.flux.flux_source.split_once('/') else {
+                let _ = writeln!(
+                    io::stderr().lock(),
+                    "error: --flux-source `{}` is not KIND/NAME\n  = help: write it as GitRepository/flux-system",
+                    a.flux.flux_source
+                );
+                return Ok(ExitCode::from(EXIT_ERROR));
+            };
+            let cluster = match compiled.notes.as_slice() {
+                [one] => one.name.clone(),
+                _ => "emqx".to_string(),
+            };
+            output::dir::Layout::Phases(output::phases::FluxOptions {
+                path: output::phases::source_path(
+                    &a.flux
+                        .flux_path
+                        .clone()
+                        .unwrap_or_else(|| dir.to_string_lossy().to_string()),
+                ),
+                source_kind: kind.to_string(),
+                source_name: name.to_string(),
+                namespace: a.flux.flux_namespace.clone(),
+                name: a.flux.flux_name.clone().unwrap_or(cluster),
+            })
+        }
+        (LayoutArg::Phases, None) => {
+            let _ = writeln!(
+                io::stderr().lock(),
+                "error: --layout phases needs --output-dir DIR (or --check DIR)\n  = help: the phases are directories; on standard output use the sync-wave annotations"
+            );
+            return Ok(ExitCode::from(EXIT_ERROR));
+        }
+    };
     if let Some(path) = &a.check {
-        return super::diff::check(&compiled.manifest, path);
+        return super::diff::check(&compiled.manifest, path, &layout);
     }
     let notes = if a.quiet {
         String::new()
@@ -75,7 +148,7 @@ pub fn run(a: RenderArgs) -> anyhow::Result<ExitCode> {
         output::text::notes(&compiled.notes)?
     };
     if let Some(dir) = &a.output_dir {
-        output::dir::write(&compiled.manifest, dir)?;
+        output::dir::write(&compiled.manifest, dir, &layout)?;
         print_diagnostics(&compiled.diagnostics.0, a.quiet)?;
         io::stderr().lock().write_all(notes.as_bytes())?;
         return Ok(ExitCode::SUCCESS);

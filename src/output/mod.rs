@@ -2,6 +2,7 @@
 //! that serializes manifests.
 
 pub mod dir;
+pub mod phases;
 pub mod text;
 
 use crate::manifest::Manifest;

@@ -86,6 +86,42 @@ fn golden_examples_render_as_recorded() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// The phased (Flux) layout of the production example, committed under golden/phases and
+/// compared with `render --check --layout phases` (rewritten with `--output-dir` under UPDATE_GOLDEN).
+#[test]
+fn golden_phases_layout_is_recorded() {
+    let root = root();
+    let args = |mode: &str| {
+        vec![
+            "render".to_string(),
+            "-q".into(),
+            "--layout".into(),
+            "phases".into(),
+            "--flux-path".into(),
+            "./clusters/prod/emqx".into(),
+            mode.into(),
+            "golden/phases/production-v2beta1".into(),
+            "examples/production-v2beta1.yaml".into(),
+        ]
+    };
+    let mode = if updating() {
+        "--output-dir"
+    } else {
+        "--check"
+    };
+    let a = args(mode);
+    let out = bin().current_dir(&root).args(&a).output().unwrap();
+    assert!(
+        out.status.success(),
+        "golden/phases/production-v2beta1 differs (run `UPDATE_GOLDEN=1 cargo test --test it golden` if intended):\n{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let flux =
+        std::fs::read_to_string(root.join("golden/phases/production-v2beta1/flux.yaml")).unwrap();
+    assert!(flux.contains("dependsOn:\n  - name: emqx-core"), "{flux}");
+}
+
 #[test]
 fn golden_errors_fail_with_recorded_messages() {
     let dir = root().join("golden/errors");

@@ -335,3 +335,106 @@ fn argocd_plugin_prints_nothing_on_stdout_when_the_render_fails() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
 }
+
+/// Every example in the phased layout: each phase directory builds with `kubectl kustomize`,
+/// its objects pass `kubernetes-validate --strict`, and `flux.yaml` holds a Flux v1
+/// Kustomization per phase, the replicant one depending on the core one, both waiting.
+#[test]
+fn flux_phases_build_with_kubectl_kustomize_and_validate() {
+    let kubectl = tool("kubectl");
+    let validator = super::validators::require();
+    let examples = super::golden::yaml_files(&root().join("examples"));
+    assert!(examples.len() >= 7);
+    for ex in &examples {
+        let stem = ex.file_stem().unwrap().to_string_lossy().to_string();
+        let out_dir = scratch(&format!("phases-{stem}"));
+        let _ = std::fs::remove_dir_all(&out_dir);
+        let out = super::golden::bin()
+            .args([
+                "render",
+                "-q",
+                "--layout",
+                "phases",
+                "--flux-path",
+                "./emqx",
+                "--output-dir",
+            ])
+            .arg(&out_dir)
+            .arg(ex)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{stem}: {}", text(&out.stderr));
+
+        let flux = std::fs::read_to_string(out_dir.join("flux.yaml")).unwrap();
+        let ks: Vec<serde_json::Value> = emqx_render::yaml::load(&flux)
+            .unwrap()
+            .iter()
+            .map(|d| d.to_json())
+            .collect();
+        let has_replicants = out_dir.join("2-replicants").exists();
+        assert_eq!(ks.len(), if has_replicants { 2 } else { 1 }, "{stem}");
+        for k in &ks {
+            assert_eq!(k["apiVersion"], "kustomize.toolkit.fluxcd.io/v1");
+            assert_eq!(k["kind"], "Kustomization");
+            assert_eq!(k["spec"]["wait"], true);
+            assert_eq!(k["spec"]["prune"], true);
+            assert_eq!(k["spec"]["sourceRef"]["kind"], "GitRepository");
+            let minutes: u32 = k["spec"]["timeout"]
+                .as_str()
+                .unwrap()
+                .strip_suffix('m')
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(minutes >= 5, "{stem}: {minutes}");
+            let path = k["spec"]["path"].as_str().unwrap();
+            let phase = path.strip_prefix("./emqx/").unwrap();
+            assert!(out_dir.join(phase).join("kustomization.yaml").exists());
+        }
+        assert!(ks[0]["spec"].get("dependsOn").is_none());
+        if has_replicants {
+            assert_eq!(
+                ks[1]["spec"]["dependsOn"][0]["name"],
+                ks[0]["metadata"]["name"]
+            );
+        }
+
+        for phase in ["1-core", "2-replicants"] {
+            let dir = out_dir.join(phase);
+            if !dir.exists() {
+                continue;
+            }
+            let Some(kubectl) = &kubectl else { continue };
+            let built = Command::new(kubectl)
+                .args(["kustomize"])
+                .arg(&dir)
+                .output()
+                .unwrap();
+            assert!(
+                built.status.success(),
+                "{stem}/{phase}: {}",
+                text(&built.stderr)
+            );
+            let k = kinds(&built);
+            assert!(
+                !k.is_empty(),
+                "{stem}/{phase}: kubectl kustomize printed nothing"
+            );
+            if phase == "2-replicants" {
+                assert!(
+                    k.iter()
+                        .all(|k| k == "Deployment" || k == "PodDisruptionBudget"),
+                    "{k:?}"
+                );
+            } else {
+                assert!(k.contains(&"StatefulSet".to_string()));
+                assert!(!k.contains(&"Deployment".to_string()), "{stem}: {k:?}");
+            }
+            if let Some(v) = &validator {
+                let f = out_dir.join(format!("{phase}.built.yaml"));
+                std::fs::write(&f, &built.stdout).unwrap();
+                super::validators::validate(v, &[f]);
+            }
+        }
+    }
+}
