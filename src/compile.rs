@@ -18,6 +18,8 @@ pub struct Compiled {
     pub diagnostics: Diagnostics,
     /// What the post-render notes say about each cluster.
     pub notes: Vec<ClusterNote>,
+    /// With `Overrides::guards_as_refusals`: the topology errors, which did not stop the render.
+    pub refusals: Diagnostics,
 }
 
 fn note(c: &model::Cluster) -> ClusterNote {
@@ -126,6 +128,7 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
     let mut objects: Vec<Object> = Vec::new();
     let mut notes: Vec<ClusterNote> = Vec::new();
     let mut seen_clusters: Vec<(String, String)> = Vec::new();
+    let mut refusals = Diagnostics::default();
     for d in &docs {
         let (cluster, at) = match d {
             Document::Cluster(c) => {
@@ -190,10 +193,14 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
                 })
                 .collect(),
         );
-        let refused = problems.has_errors();
-        diags.extend(problems);
-        if refused {
-            continue;
+        if over.guards_as_refusals {
+            refusals.extend(problems);
+        } else {
+            let refused = problems.has_errors();
+            diags.extend(problems);
+            if refused {
+                continue;
+            }
         }
         let key = (cluster.namespace.clone(), cluster.name.clone());
         if seen_clusters.contains(&key) {
@@ -267,5 +274,6 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
         settings,
         diagnostics: diags,
         notes,
+        refusals: refusals.sorted(),
     })
 }

@@ -18,7 +18,7 @@ pub struct Key {
 }
 
 impl Key {
-    fn of(o: &Object) -> Key {
+    pub fn of(o: &Object) -> Key {
         Key {
             group: o
                 .api_version

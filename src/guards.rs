@@ -110,7 +110,10 @@ pub enum UpgradePath {
     Limited(String),
     /// Not supported; the text says what to do instead.
     Unsupported(String),
+    /// To an older minor or major version.
     Downgrade,
+    /// To an older patch of the same minor version.
+    PatchDowngrade,
 }
 
 const NOTE_LIMITER: &str = "delete old limiter configs from etc/emqx.conf and data/configs/cluster-override.conf before the upgrade";
@@ -126,7 +129,7 @@ pub fn upgrade_path(from: Version, to: Version) -> UpgradePath {
     }
     if t == f {
         return if to < from {
-            UpgradePath::Downgrade
+            UpgradePath::PatchDowngrade
         } else {
             UpgradePath::Supported
         };
@@ -179,7 +182,10 @@ mod tests {
             UpgradePath::Limited(_)
         ));
         assert_eq!(upgrade_path(v("5.9.0"), v("5.8.6")), UpgradePath::Downgrade);
-        assert_eq!(upgrade_path(v("5.8.6"), v("5.8.5")), UpgradePath::Downgrade);
+        assert_eq!(
+            upgrade_path(v("5.8.6"), v("5.8.5")),
+            UpgradePath::PatchDowngrade
+        );
     }
 
     #[test]

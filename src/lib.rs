@@ -16,6 +16,7 @@ pub mod krm;
 pub mod manifest;
 pub mod model;
 pub mod output;
+pub mod plan;
 pub mod settings;
 pub mod spec;
 pub mod status;

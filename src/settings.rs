@@ -91,6 +91,9 @@ pub struct Overrides {
     pub flags: Layer,
     /// The namespace when nothing else names one (Argo CD's `ARGOCD_APP_NAMESPACE`).
     pub fallback_namespace: Option<String>,
+    /// `plan`: topologies the image cannot run are refusals of the plan, reported beside a
+    /// complete render, instead of errors that stop it.
+    pub guards_as_refusals: bool,
 }
 
 /// The settings a render runs with.

@@ -33,18 +33,20 @@ pub struct DiffArgs {
     pub color: Color,
 }
 
-/// Objects of one side. A file holding an `apps.emqx.io` resource is rendered first.
-fn load_side(path: &Path) -> anyhow::Result<Result<Manifest, ExitCode>> {
+/// Objects of one side. A file holding an `apps.emqx.io` resource is rendered first; a
+/// directory (flat or phased `--output-dir`) is read with its subdirectories, leaving out the
+/// kustomizations and the Flux objects.
+pub(crate) fn load_side(path: &Path) -> anyhow::Result<Result<Manifest, ExitCode>> {
     if path.is_dir() {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        let files: Vec<String> = output::dir::existing_files(path)
             .with_context(|| format!("reading directory {}", path.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-            .filter(|p| p.file_name().is_some_and(|n| n != "kustomization.yaml"))
+            .into_iter()
+            .filter(|p| p.ends_with(".yaml") || p.ends_with(".yml"))
+            .filter(|p| !p.ends_with("kustomization.yaml") && p != output::phases::FLUX_FILE)
             .collect();
-        files.sort();
         let mut objects = Vec::new();
-        for f in files {
+        for rel in files {
+            let f = path.join(&rel);
             let text =
                 std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
             objects.extend(parse_rendered(&text, &f)?);

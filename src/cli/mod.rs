@@ -4,6 +4,7 @@
 pub mod convert;
 pub mod diff;
 pub mod env;
+pub mod plan;
 pub mod render;
 pub mod status;
 
@@ -39,6 +40,9 @@ enum Command {
     Render(render::RenderArgs),
     /// Compare two specs or renders object by object; exit 1 when they differ.
     Diff(diff::DiffArgs),
+    /// Plan an upgrade from OLD (spec or render) to NEW (spec): phases, restarts, refusals and a
+    /// kubectl runbook; exit 1 when the plan is refused.
+    Plan(plan::PlanArgs),
     /// Run as a KRM function (kustomize, kpt): a ResourceList on stdin, the same list with the
     /// rendered objects appended on stdout.
     Krm,
@@ -68,6 +72,7 @@ pub fn run() -> ExitCode {
         Some(Command::Render(a)) => render::run(a),
         None => render::run(cli.render),
         Some(Command::Diff(a)) => diff::run(a),
+        Some(Command::Plan(a)) => plan::run(a),
         Some(Command::Krm) => krm(),
         Some(Command::Status(a)) => status::run(*a),
         Some(Command::Convert(a)) => convert::run(a),
@@ -125,6 +130,7 @@ pub fn overrides(
             sync_waves: sync_waves.map(|w| w.to_string()),
         },
         fallback_namespace,
+        guards_as_refusals: false,
     };
     (over, warnings)
 }

@@ -5,6 +5,7 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 const NOTES: &str = include_str!("../../templates/notes.txt");
+const RUNBOOK: &str = include_str!("../../templates/runbook.txt");
 
 /// A listener port as the notes show it.
 #[derive(Debug, Clone, Serialize)]
@@ -32,7 +33,39 @@ fn env() -> Result<Environment<'static>, minijinja::Error> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.add_template("notes.txt", NOTES)?;
+    env.add_template("runbook.txt", RUNBOOK)?;
     Ok(env)
+}
+
+/// How the runbook reaches one cluster's API.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunbookCluster {
+    pub namespace: String,
+    pub name: String,
+    /// The dashboard Service's port, if the cluster has that Service.
+    pub port: Option<i64>,
+}
+
+/// The `plan` runbook for kubectl users: phases applied one by one, each followed by
+/// `kubectl rollout status` and `emqx-render status`.
+pub fn runbook(
+    spec: &str,
+    dir: &str,
+    clusters: &[RunbookCluster],
+    phases: &[crate::plan::Phase],
+) -> Result<String, minijinja::Error> {
+    let mut s = env()?
+        .get_template("runbook.txt")?
+        .render(minijinja::context! {
+            spec => spec,
+            dir => dir,
+            clusters => minijinja::value::Serde(clusters),
+            phases => minijinja::value::Serde(phases),
+        })?;
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    Ok(s)
 }
 
 /// The notes printed on stderr after a successful render.

@@ -11,6 +11,7 @@ mod hocon_conformance;
 mod integrations;
 mod modeline;
 mod operator_docs;
+mod plan;
 mod schema;
 mod status;
 mod validators;
