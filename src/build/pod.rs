@@ -386,6 +386,7 @@ pub fn template(c: &Cluster, r: &Role, checksum: &str) -> core::PodTemplateSpec 
             node_selector: s.node_selector.clone(),
             security_context: s.pod_security_context.clone(),
             service_account_name: c.service_account_name.clone(),
+            termination_grace_period_seconds: r.termination_grace_period_seconds,
             tolerations: non_empty_vec(tolerations),
             topology_spread_constraints: s.topology_spread_constraints.clone(),
             volumes: Some(volumes(c, r)),

@@ -21,6 +21,10 @@ pub const REVISION_HISTORY_LIMIT: i32 = 3;
 pub const INITIAL_DELAY_SECONDS: i32 = 10;
 /// `evacuationStrategy` object default `waitTakeover: 10` (only with the updateStrategy default).
 pub const WAIT_TAKEOVER: i32 = 10;
+/// `waitHealthCheck` field default (v2, v3beta1), also EMQX's CLI default.
+pub const WAIT_HEALTH_CHECK: i32 = 60;
+/// EMQX's own `--wait-takeover` default, used when the operator would not pass one.
+pub const EMQX_WAIT_TAKEOVER: i32 = 60;
 /// `connEvictRate` / `sessEvictRate` field defaults.
 pub const EVICT_RATE: i32 = 1000;
 /// `config.mode` default.

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod defaults;
+pub mod evacuation;
 pub mod v3;
 pub mod version;
 
@@ -132,6 +133,8 @@ pub struct Role {
     pub ports: Vec<core::ContainerPort>,
     pub min_ready_seconds: i32,
     pub dns_config: Option<core::PodDNSConfig>,
+    /// Set when the pods evacuate before they stop (`evacuation`).
+    pub termination_grace_period_seconds: Option<i64>,
 }
 
 /// A Service template: the user's metadata and spec; ports are merged and the selector set later.
@@ -345,16 +348,10 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
         );
     }
 
-    for (path, why) in [
-        (
-            "spec.config.mode",
-            "it only steers the operator's live config update; emqx-render rolls the pods on a config change instead",
-        ),
-        (
-            "spec.updateStrategy.evacuationStrategy",
-            "it steers the operator's blue-green scale-down; rolling updates here do not evacuate sessions",
-        ),
-    ] {
+    for (path, why) in [(
+        "spec.config.mode",
+        "it only steers the operator's live config update; emqx-render rolls the pods on a config change instead",
+    )] {
         if at.has(&p(path)) {
             diags.push(
                 Diagnostic::warning("field-no-effect", path, format!("has no effect: {why}"))
@@ -406,7 +403,25 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
         .image_pull_policy
         .clone()
         .or_else(|| v1.then(|| d::V2ALPHA1_IMAGE_PULL_POLICY.to_string()));
-    let cluster = Cluster {
+    // A written evacuationStrategy opts in to evacuating replicants before they stop.
+    let evacuation = s
+        .update_strategy
+        .as_ref()
+        .and_then(|u| u.evacuation_strategy.as_ref())
+        .filter(|_| at.has(&p("spec.updateStrategy.evacuationStrategy")))
+        .map(|e| evacuation::Evacuation {
+            wait_health_check: e.wait_health_check.unwrap_or(d::WAIT_HEALTH_CHECK),
+            conn_evict_rate: e.conn_evict_rate.unwrap_or(d::EVICT_RATE),
+            sess_evict_rate: e.sess_evict_rate.unwrap_or(d::EVICT_RATE),
+            // v2 defaults the field to 10; in v2beta1 an unset (0) wait is left out of the
+            // operator's call, so EMQX's own default applies.
+            wait_takeover: match (spec.version, e.wait_takeover) {
+                (ApiVersion::V2, w) => w.unwrap_or(d::WAIT_TAKEOVER),
+                (_, Some(w)) if w > 0 => w,
+                _ => d::EMQX_WAIT_TAKEOVER,
+            },
+        });
+    let mut cluster = Cluster {
         name,
         namespace,
         labels: meta.labels.clone().unwrap_or_default(),
@@ -434,6 +449,9 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
         dashboard_service,
         listeners_service,
     };
+    if let Some(e) = evacuation {
+        evacuation::apply(&mut cluster, e, at, &mut diags);
+    }
     let ok = !diags.has_errors();
     (ok.then_some(cluster), diags)
 }
@@ -603,6 +621,7 @@ fn role(
         ports: Vec::new(),
         min_ready_seconds: 0,
         dns_config: None,
+        termination_grace_period_seconds: None,
     }
 }
 

@@ -189,6 +189,7 @@ fn role(
         ports: Vec::new(),
         min_ready_seconds: s3.min_ready_seconds.unwrap_or(0),
         dns_config: s3.dns_config.clone(),
+        termination_grace_period_seconds: None,
     }
 }
 
@@ -359,16 +360,17 @@ pub fn normalize(
     }
 
     let us = s.update_strategy.clone().unwrap_or_default();
-    if us.evacuation_strategy.is_some() {
-        diags.push(
-            Diagnostic::warning(
-                "field-no-effect",
-                "spec.updateStrategy.evacuationStrategy",
-                "has no effect: the operator evacuates nodes at runtime; rolling updates here do not",
-            )
-            .at(at.key(&p("spec.updateStrategy.evacuationStrategy"))),
-        );
-    }
+    // A written evacuationStrategy that is not `Disabled` opts in to evacuating replicants.
+    let evacuation = us
+        .evacuation_strategy
+        .as_ref()
+        .filter(|e| e.type_.as_deref() != Some("Disabled"))
+        .map(|e| super::evacuation::Evacuation {
+            wait_health_check: e.wait_health_check.unwrap_or(d::WAIT_HEALTH_CHECK),
+            conn_evict_rate: e.connection_eviction_rate.unwrap_or(d::EVICT_RATE),
+            sess_evict_rate: e.session_eviction_rate.unwrap_or(d::EVICT_RATE),
+            wait_takeover: e.wait_takeover.unwrap_or(d::WAIT_TAKEOVER),
+        });
     let replicant_rollout = match &us.replicants {
         None => default_rollout(),
         Some(r) => (
@@ -386,7 +388,7 @@ pub fn normalize(
             .at(at.key(&p("status"))),
         );
     }
-    let cluster = Cluster {
+    let mut cluster = Cluster {
         name,
         namespace,
         labels: meta.labels.clone().unwrap_or_default(),
@@ -427,6 +429,9 @@ pub fn normalize(
             &mut diags,
         ),
     };
+    if let Some(e) = evacuation {
+        super::evacuation::apply(&mut cluster, e, at, &mut diags);
+    }
     let ok = !diags.has_errors();
     (ok.then_some(cluster), diags)
 }

@@ -43,6 +43,50 @@ fn sync_waves_are_on_by_default_and_switch_off_by_flag_or_settings() {
 }
 
 #[test]
+fn evacuation_is_refused_politely_where_it_cannot_run() {
+    let d = tmp("evacuation");
+    let spec = |image: &str, replicants: u32| {
+        format!(
+            "apiVersion: apps.emqx.io/v2beta1\nkind: EMQX\nmetadata:\n  name: emqx\nspec:\n  image: {image}\n  updateStrategy:\n    evacuationStrategy:\n      waitTakeover: 30\n  replicantTemplate:\n    spec:\n      replicas: {replicants}\n"
+        )
+    };
+    std::fs::write(d.join("oss.yaml"), spec("emqx/emqx:5.7.2", 2)).unwrap();
+    let out = render(&d, &["render", "oss.yaml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("warning[evacuation-needs-enterprise]"));
+    assert!(!text(&out.stdout).contains("rebalance"));
+    std::fs::write(d.join("cores.yaml"), spec("emqx/emqx-enterprise:5.8.6", 0)).unwrap();
+    let out = render(&d, &["render", "cores.yaml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("warning[evacuation-replicants-only]"));
+    assert!(!text(&out.stdout).contains("rebalance"));
+    std::fs::write(d.join("ee.yaml"), spec("emqx/emqx-enterprise:5.8.6", 2)).unwrap();
+    let out = render(&d, &["render", "-q", "--format", "json", "ee.yaml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items = v["items"].as_array().unwrap();
+    let pod = |kind: &str| {
+        items
+            .iter()
+            .find(|o| o["kind"] == kind)
+            .unwrap()
+            .pointer("/spec/template/spec")
+            .unwrap()
+            .clone()
+    };
+    let rep = pod("Deployment");
+    // waitHealthCheck 60 (default) + waitTakeover 30 + 120 s of eviction + 30 s to stop.
+    assert_eq!(rep["terminationGracePeriodSeconds"], 240);
+    let cmd = rep["containers"][0]["lifecycle"]["preStop"]["exec"]["command"][2]
+        .as_str()
+        .unwrap();
+    assert!(cmd.starts_with("emqx ctl rebalance start --evacuation --wait-health-check 60 --conn-evict-rate 1000 --sess-evict-rate 1000 --wait-takeover 30 "));
+    let core = pod("StatefulSet");
+    assert!(core.get("terminationGracePeriodSeconds").is_none());
+    assert!(core["containers"][0].get("lifecycle").is_none());
+}
+
+#[test]
 fn reads_standard_input() {
     use std::io::Write;
     let mut child = bin()
