@@ -56,25 +56,35 @@ pub(crate) fn load_side(path: &Path) -> anyhow::Result<Result<Manifest, ExitCode
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     if text.contains("apps.emqx.io/") {
-        let (over, _) = overrides(None, None, None);
-        let source = Source {
-            name: path.display().to_string(),
-            text,
-        };
-        return Ok(match compile(&[source], &over) {
-            Ok(c) => Ok(c.manifest),
-            Err(d) => {
-                print_diagnostics(&d.0, false)?;
-                let _ = writeln!(
-                    io::stderr().lock(),
-                    "error: {} is not a valid spec",
-                    path.display()
-                );
-                Err(ExitCode::from(EXIT_ERROR))
-            }
-        });
+        return Ok(compile_file(path, text)?.map(|c| c.manifest));
     }
     Ok(Ok(Manifest::new(parse_rendered(&text, path)?)))
+}
+
+/// Renders one spec file for a comparison. Topologies the image cannot run do not stop it
+/// (`plan` reports them as refusals); any other problem is printed and gives exit 2.
+pub(crate) fn compile_file(
+    path: &Path,
+    text: String,
+) -> anyhow::Result<Result<crate::compile::Compiled, ExitCode>> {
+    let (mut over, _) = overrides(None, None, None);
+    over.guards_as_refusals = true;
+    let source = Source {
+        name: path.display().to_string(),
+        text,
+    };
+    Ok(match compile(&[source], &over) {
+        Ok(c) => Ok(c),
+        Err(d) => {
+            print_diagnostics(&d.0, false)?;
+            let _ = writeln!(
+                io::stderr().lock(),
+                "error: {} is not a valid spec",
+                path.display()
+            );
+            Err(ExitCode::from(EXIT_ERROR))
+        }
+    })
 }
 
 /// Kubernetes objects from a YAML stream, kept in their order.

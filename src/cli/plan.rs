@@ -10,12 +10,11 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde_json::Value;
 
-use super::{EXIT_ERROR, EXIT_INVALID, overrides, print_diagnostics};
-use crate::compile::{Compiled, compile};
+use super::{EXIT_ERROR, EXIT_INVALID};
+use crate::compile::Compiled;
 use crate::manifest::Manifest;
 use crate::output::text::RunbookCluster;
 use crate::plan::{Finding, Plan, RoleChange, plan};
-use crate::spec::Source;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PlanFormat {
@@ -40,24 +39,7 @@ pub struct PlanArgs {
 fn compile_spec(path: &Path) -> anyhow::Result<Result<Compiled, ExitCode>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let (mut over, _) = overrides(None, None, None);
-    over.guards_as_refusals = true;
-    let source = Source {
-        name: path.display().to_string(),
-        text,
-    };
-    Ok(match compile(&[source], &over) {
-        Ok(c) => Ok(c),
-        Err(d) => {
-            print_diagnostics(&d.0, false)?;
-            let _ = writeln!(
-                io::stderr().lock(),
-                "error: {} is not a valid spec",
-                path.display()
-            );
-            Err(ExitCode::from(EXIT_ERROR))
-        }
-    })
+    super::diff::compile_file(path, text)
 }
 
 fn is_spec(path: &Path) -> bool {
