@@ -217,7 +217,7 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
         }
         seen_clusters.push(key);
         notes.push(note(&cluster));
-        let mut built = build::build(&cluster);
+        let mut built = build::build(&cluster, settings.network_policy);
         if settings.sync_waves {
             build::add_sync_waves(&mut built);
         }

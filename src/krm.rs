@@ -159,6 +159,7 @@ pub fn run(input: &str, base: &Overrides) -> KrmOutput {
                 kubernetes_version: data("kubernetesVersion").or(over.env.kubernetes_version),
                 namespace: data("namespace").or(over.env.namespace),
                 sync_waves: data("syncWaves").or(over.env.sync_waves),
+                network_policy: data("networkPolicy").or(over.env.network_policy),
             };
         }
         let emqx: Vec<Value> = items

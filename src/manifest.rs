@@ -21,6 +21,7 @@ pub const KIND_ORDER: &[&str] = &[
     "Secret",
     "ConfigMap",
     "Service",
+    "NetworkPolicy",
     "StatefulSet",
     "Deployment",
     "PodDisruptionBudget",

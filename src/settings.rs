@@ -62,6 +62,9 @@ pub struct SettingsDoc {
     /// Argo CD sync-wave annotations: shared objects in wave 0, the core StatefulSet in 1, the
     /// replicant Deployment in 2 (default true).
     pub sync_waves: Option<bool>,
+    /// A NetworkPolicy per cluster: only its own pods reach ports 4370 and 5369, clients the
+    /// listener and dashboard ports (default false).
+    pub network_policy: Option<bool>,
 }
 
 /// Field names of the settings document, for did-you-mean hints.
@@ -80,6 +83,8 @@ pub struct Layer {
     pub namespace: Option<String>,
     /// `true` or `false`, as text: environment variables and ConfigMap data are strings.
     pub sync_waves: Option<String>,
+    /// `true` or `false`, as text.
+    pub network_policy: Option<String>,
 }
 
 /// Settings from outside the input, in rising precedence: the settings document is overridden
@@ -104,6 +109,8 @@ pub struct Settings {
     pub namespace: String,
     /// Whether objects carry `argocd.argoproj.io/sync-wave`.
     pub sync_waves: bool,
+    /// Whether each cluster gets a NetworkPolicy.
+    pub network_policy: bool,
 }
 
 impl Default for Settings {
@@ -112,7 +119,33 @@ impl Default for Settings {
             kubernetes_version: OLDEST_KUBE,
             namespace: DEFAULT_NAMESPACE.to_string(),
             sync_waves: true,
+            network_policy: false,
         }
+    }
+}
+
+/// A true/false setting from the flags, then the environment (text), then the document.
+fn switch(
+    field: &str,
+    parameter: &str,
+    flag: &Option<String>,
+    env: &Option<String>,
+    doc: Option<bool>,
+) -> Result<Option<bool>, Box<Diagnostic>> {
+    match flag.as_deref().or(env.as_deref()).map(str::trim) {
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(other) => Err(Box::new(
+            Diagnostic::error(
+                "settings-switch",
+                field.to_string(),
+                format!("`{other}` is not true or false"),
+            )
+            .help(format!(
+                "give the plugin parameter {parameter} or the KRM config {field} the value true or false"
+            )),
+        )),
+        None => Ok(doc),
     }
 }
 
@@ -164,28 +197,23 @@ impl Settings {
         {
             s.namespace = ns.to_string();
         }
-        let waves = over
-            .flags
-            .sync_waves
-            .as_deref()
-            .or(over.env.sync_waves.as_deref());
-        if let Some(w) = waves {
-            s.sync_waves = match w.trim() {
-                "true" => true,
-                "false" => false,
-                other => {
-                    return Err(Box::new(
-                        Diagnostic::error(
-                            "settings-sync-waves",
-                            "syncWaves",
-                            format!("`{other}` is not true or false"),
-                        )
-                        .help("give the plugin parameter sync-waves (PARAM_SYNC_WAVES, ARGOCD_ENV_SYNC_WAVES) or the KRM config syncWaves the value true or false"),
-                    ));
-                }
-            };
-        } else if let Some(w) = doc.and_then(|d| d.sync_waves) {
+        if let Some(w) = switch(
+            "syncWaves",
+            "sync-waves (PARAM_SYNC_WAVES, ARGOCD_ENV_SYNC_WAVES)",
+            &over.flags.sync_waves,
+            &over.env.sync_waves,
+            doc.and_then(|d| d.sync_waves),
+        )? {
             s.sync_waves = w;
+        }
+        if let Some(w) = switch(
+            "networkPolicy",
+            "network-policy (PARAM_NETWORK_POLICY, ARGOCD_ENV_NETWORK_POLICY)",
+            &over.flags.network_policy,
+            &over.env.network_policy,
+            doc.and_then(|d| d.network_policy),
+        )? {
+            s.network_policy = w;
         }
         Ok(s)
     }
@@ -236,6 +264,7 @@ mod tests {
                 kubernetes_version: Some("1.20".into()),
                 namespace: None,
                 sync_waves: None,
+                network_policy: None,
             },
             ..Default::default()
         };

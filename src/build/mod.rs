@@ -2,6 +2,7 @@
 //! can be wrong was reported before the model was made. One file per object family.
 
 mod config;
+mod network;
 mod pod;
 mod services;
 mod workloads;
@@ -26,7 +27,7 @@ pub const MANAGED_BY: &str = "emqx-operator";
 pub const CHECKSUM_ANNOTATION: &str = "emqx-render/config-checksum";
 
 /// All objects of one cluster, in the order the operator reconciles them.
-pub fn build(c: &Cluster) -> Vec<Object> {
+pub fn build(c: &Cluster, network_policy: bool) -> Vec<Object> {
     let checksum = config_checksum(c);
     let mut out = Vec::new();
     out.extend(config::secrets(c));
@@ -34,6 +35,9 @@ pub fn build(c: &Cluster) -> Vec<Object> {
     out.push(services::headless(c));
     out.extend(services::dashboard(c));
     out.extend(services::listeners(c));
+    if network_policy {
+        out.push(network::policy(c));
+    }
     out.push(workloads::stateful_set(c, &checksum));
     out.extend(workloads::deployment(c, &checksum));
     out.extend(workloads::pdbs(c));

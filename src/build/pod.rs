@@ -291,7 +291,7 @@ fn api_key_init(c: &Cluster, r: &Role) -> core::Container {
         image: Some(c.image.clone()),
         image_pull_policy: c.image_pull_policy.clone(),
         command: Some(vec!["sh".into(), "-c".into(), script]),
-        security_context: r.spec.container_security_context.clone(),
+        security_context: Some(hardened(r)),
         volume_mounts: Some(vec![
             mount(API_KEY_SOURCES_VOLUME, SOURCES_DIR, None, true),
             mount(key_file(c).volume, WRITE_DIR, None, false),
@@ -335,6 +335,60 @@ fn mounts(c: &Cluster, r: &Role) -> Vec<core::VolumeMount> {
     m
 }
 
+fn runs_as_root(r: &Role) -> bool {
+    let c = r
+        .spec
+        .container_security_context
+        .as_ref()
+        .and_then(|c| c.run_as_user);
+    let p = r
+        .spec
+        .pod_security_context
+        .as_ref()
+        .and_then(|p| p.run_as_user);
+    c.or(p) == Some(0)
+}
+
+/// The container security context of EMQX and our init container: the spec's (or the CRD
+/// default), with what the Kubernetes "restricted" Pod Security Standard needs filled in where
+/// the spec leaves it unset: no privilege escalation, every capability dropped, non-root (unless
+/// the spec runs as root). A value the spec sets is kept.
+pub fn hardened(r: &Role) -> core::SecurityContext {
+    let mut c = r
+        .spec
+        .container_security_context
+        .clone()
+        .unwrap_or_default();
+    c.allow_privilege_escalation.get_or_insert(false);
+    c.capabilities.get_or_insert_with(|| core::Capabilities {
+        drop: Some(vec!["ALL".into()]),
+        ..Default::default()
+    });
+    if !runs_as_root(r) {
+        c.run_as_non_root.get_or_insert(true);
+    }
+    c
+}
+
+/// The pod security context: the spec's (or the CRD default), with the `RuntimeDefault`
+/// seccomp profile when neither the pod nor the container names one.
+pub fn hardened_pod(r: &Role) -> core::PodSecurityContext {
+    let mut p = r.spec.pod_security_context.clone().unwrap_or_default();
+    let container_has = r
+        .spec
+        .container_security_context
+        .as_ref()
+        .is_some_and(|c| c.seccomp_profile.is_some());
+    if !container_has {
+        p.seccomp_profile
+            .get_or_insert_with(|| core::SeccompProfile {
+                type_: "RuntimeDefault".into(),
+                ..Default::default()
+            });
+    }
+    p
+}
+
 /// The pod template of a role.
 pub fn template(c: &Cluster, r: &Role, checksum: &str) -> core::PodTemplateSpec {
     let s = &r.spec;
@@ -348,7 +402,7 @@ pub fn template(c: &Cluster, r: &Role, checksum: &str) -> core::PodTemplateSpec 
         env_from: s.env_from.clone(),
         ports: non_empty_vec(r.ports.clone()),
         resources: s.resources.clone(),
-        security_context: s.container_security_context.clone(),
+        security_context: Some(hardened(r)),
         volume_mounts: Some(mounts(c, r)),
         liveness_probe: s.liveness_probe.clone(),
         readiness_probe: s.readiness_probe.clone(),
@@ -384,7 +438,7 @@ pub fn template(c: &Cluster, r: &Role, checksum: &str) -> core::PodTemplateSpec 
             init_containers: non_empty_vec(init),
             node_name: s.node_name.clone(),
             node_selector: s.node_selector.clone(),
-            security_context: s.pod_security_context.clone(),
+            security_context: Some(hardened_pod(r)),
             service_account_name: c.service_account_name.clone(),
             termination_grace_period_seconds: r.termination_grace_period_seconds,
             tolerations: non_empty_vec(tolerations),

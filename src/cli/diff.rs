@@ -67,7 +67,7 @@ pub(crate) fn compile_file(
     path: &Path,
     text: String,
 ) -> anyhow::Result<Result<crate::compile::Compiled, ExitCode>> {
-    let (mut over, _) = overrides(None, None, None);
+    let (mut over, _) = overrides(None, None, None, None);
     over.guards_as_refusals = true;
     let source = Source {
         name: path.display().to_string(),

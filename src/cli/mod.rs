@@ -120,6 +120,7 @@ pub fn overrides(
     kube_version: Option<String>,
     namespace: Option<String>,
     sync_waves: Option<bool>,
+    network_policy: Option<bool>,
 ) -> (Overrides, Vec<Diagnostic>) {
     let (env, fallback_namespace, warnings) = env::from_env(&|k| std::env::var(k).ok());
     let over = Overrides {
@@ -128,6 +129,7 @@ pub fn overrides(
             kubernetes_version: kube_version,
             namespace,
             sync_waves: sync_waves.map(|w| w.to_string()),
+            network_policy: network_policy.map(|w| w.to_string()),
         },
         fallback_namespace,
         guards_as_refusals: false,
@@ -214,7 +216,7 @@ fn krm() -> anyhow::Result<ExitCode> {
     io::stdin()
         .read_to_string(&mut input)
         .context("reading the ResourceList from standard input")?;
-    let (over, _) = overrides(None, None, None);
+    let (over, _) = overrides(None, None, None, None);
     let out = crate::krm::run(&input, &over);
     let mut stdout = io::stdout().lock();
     stdout.write_all(out.text.as_bytes())?;

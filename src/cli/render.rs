@@ -76,6 +76,10 @@ pub struct RenderArgs {
     /// Leave out the Argo CD sync-wave annotations (shared objects 0, core 1, replicants 2).
     #[arg(long)]
     pub no_sync_waves: bool,
+    /// Add a NetworkPolicy per cluster: only its pods reach 4370/5369, clients the listener and
+    /// dashboard ports.
+    #[arg(long)]
+    pub network_policy: bool,
     /// Do not print warnings and notes.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -87,6 +91,7 @@ pub fn run(a: RenderArgs) -> anyhow::Result<ExitCode> {
         a.kube_version.clone(),
         a.namespace.clone(),
         a.no_sync_waves.then_some(false),
+        a.network_policy.then_some(true),
     );
     let compiled = match compile(&sources, &over) {
         Ok(c) => c,

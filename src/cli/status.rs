@@ -133,7 +133,7 @@ fn expected(a: &StatusArgs) -> anyhow::Result<Result<Expected, ExitCode>> {
     if let Some(path) = &a.spec {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let (over, _) = overrides(None, None, None);
+        let (over, _) = overrides(None, None, None, None);
         let source = Source {
             name: path.display().to_string(),
             text,

@@ -87,6 +87,51 @@ fn evacuation_is_refused_politely_where_it_cannot_run() {
 }
 
 #[test]
+fn network_policy_is_opt_in() {
+    let d = tmp("netpol");
+    std::fs::write(d.join("emqx.yaml"), SLIM).unwrap();
+    let off = render(&d, &["render", "-q", "emqx.yaml"]);
+    assert!(!text(&off.stdout).contains("NetworkPolicy"));
+    let on = render(
+        &d,
+        &[
+            "render",
+            "-q",
+            "--network-policy",
+            "--format",
+            "json",
+            "emqx.yaml",
+        ],
+    );
+    assert!(on.status.success(), "{}", text(&on.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&on.stdout).unwrap();
+    let np = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "NetworkPolicy")
+        .unwrap();
+    let rules = np["spec"]["ingress"].as_array().unwrap();
+    // The cluster ports only from the cluster's pods.
+    assert_eq!(
+        rules[0]["from"][0]["podSelector"]["matchLabels"]["apps.emqx.io/instance"],
+        "emqx"
+    );
+    let ports = |r: &serde_json::Value| -> Vec<i64> {
+        r["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["port"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(ports(&rules[0]), [4370, 5369]);
+    // Clients from anywhere, on the default listeners and the dashboard, never 4370/5369.
+    assert!(rules[1].get("from").is_none());
+    assert_eq!(ports(&rules[1]), [1883, 8083, 8084, 8883, 18083]);
+}
+
+#[test]
 fn reads_standard_input() {
     use std::io::Write;
     let mut child = bin()
