@@ -74,6 +74,9 @@ pub struct YamlError {
 }
 
 /// Parses every document of a YAML stream. Empty documents are dropped.
+/// How a YAML error about the reader's safety budget starts.
+pub const LIMIT_PREFIX: &str = "the YAML grows beyond emqx-render's limits";
+
 pub fn load(text: &str) -> Result<Vec<Node>, YamlError> {
     let options = serde_saphyr::options! {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
@@ -86,6 +89,28 @@ pub fn load(text: &str) -> Result<Vec<Node>, YamlError> {
                 col: clamp(l.column()),
             });
             let message = e.without_snippet().to_string();
+            if message.contains("recursion limit") {
+                return Err(YamlError {
+                    message: format!("{LIMIT_PREFIX}: nested deeper than it reads"),
+                    pos,
+                });
+            }
+            if message.contains("budget breached") {
+                let what = message
+                    .split("budget breached: ")
+                    .nth(1)
+                    .and_then(|m| m.split(" at line ").next())
+                    .unwrap_or("")
+                    .to_string();
+                let limit = what.split(" {").next().unwrap_or("").to_ascii_lowercase();
+                let count: String = what.chars().filter(char::is_ascii_digit).collect();
+                return Err(YamlError {
+                    message: format!(
+                        "{LIMIT_PREFIX} ({count} {limit}): aliases that expand into aliases, or nesting too deep"
+                    ),
+                    pos,
+                });
+            }
             let message = message
                 .lines()
                 .next()

@@ -96,6 +96,11 @@ pub fn run() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
+            if let Some(d) = e.downcast_ref::<InvalidInput>() {
+                let _ = print_diagnostics(std::slice::from_ref(&d.0), false);
+                let _ = writeln!(io::stderr().lock(), "error: could not render: 1 error");
+                return ExitCode::from(EXIT_INVALID);
+            }
             let _ = writeln!(io::stderr().lock(), "error: {e:#}");
             ExitCode::from(EXIT_ERROR)
         }
@@ -137,6 +142,41 @@ pub fn overrides(
     (over, warnings)
 }
 
+/// Input that cannot be read as a spec at all (exit 1, like any invalid spec).
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.message)]
+pub struct InvalidInput(pub Diagnostic);
+
+/// The error for bytes that are not UTF-8, at the line and column of the first bad byte.
+fn not_utf8(name: &str, bytes: &[u8], valid_up_to: usize) -> InvalidInput {
+    let before = &bytes[..valid_up_to.min(bytes.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let col = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    InvalidInput(
+        Diagnostic::error(
+            "not-utf8",
+            "",
+            format!(
+                "not UTF-8 text: byte 0x{:02x} cannot start or continue a character",
+                bytes.get(valid_up_to).copied().unwrap_or(0)
+            ),
+        )
+        .at(Some(crate::diag::Loc {
+            file: name.to_string(),
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            col: u32::try_from(col).unwrap_or(u32::MAX),
+        }))
+        .help("save the file as UTF-8 (YAML has no other encoding Kubernetes reads)"),
+    )
+}
+
 fn read_sources(files: &[PathBuf]) -> anyhow::Result<Vec<Source>> {
     let files = if files.is_empty() {
         discover(Path::new("."))?
@@ -146,10 +186,14 @@ fn read_sources(files: &[PathBuf]) -> anyhow::Result<Vec<Source>> {
     let mut out = Vec::new();
     for f in &files {
         if f.as_os_str() == "-" {
-            let mut text = String::new();
+            let mut bytes = Vec::new();
             io::stdin()
-                .read_to_string(&mut text)
+                .read_to_end(&mut bytes)
                 .context("reading standard input")?;
+            let text = String::from_utf8(bytes).map_err(|e| {
+                let at = e.utf8_error().valid_up_to();
+                not_utf8("<stdin>", e.as_bytes(), at)
+            })?;
             out.push(Source {
                 name: "<stdin>".into(),
                 text,
@@ -157,11 +201,8 @@ fn read_sources(files: &[PathBuf]) -> anyhow::Result<Vec<Source>> {
         } else {
             let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
             let text = String::from_utf8(bytes).map_err(|e| {
-                anyhow::anyhow!(
-                    "{}: not UTF-8 text (invalid byte at offset {})",
-                    f.display(),
-                    e.utf8_error().valid_up_to()
-                )
+                let at = e.utf8_error().valid_up_to();
+                not_utf8(&f.display().to_string(), e.as_bytes(), at)
             })?;
             out.push(Source {
                 name: f.display().to_string(),

@@ -107,6 +107,24 @@ pub fn run(a: RenderArgs) -> anyhow::Result<ExitCode> {
         }
     };
     print_diagnostics(&env_warnings, a.quiet)?;
+    if compiled.notes.is_empty() {
+        // Rendering nothing with success would let Argo CD prune the whole application.
+        let first = sources.first().map_or("<stdin>", |s| s.name.as_str());
+        let d = crate::diag::Diagnostic::error(
+            "no-cluster",
+            "",
+            "the input holds no apps.emqx.io EMQX resource, so there is nothing to render",
+        )
+        .at(Some(crate::diag::Loc {
+            file: first.to_string(),
+            line: 1,
+            col: 1,
+        }))
+        .help("give a file with `kind: EMQX` (apiVersion apps.emqx.io/v2alpha1, v2beta1, v2 or v3beta1)");
+        print_diagnostics(&[d], false)?;
+        let _ = writeln!(io::stderr().lock(), "error: could not render: 1 error");
+        return Ok(ExitCode::from(EXIT_INVALID));
+    }
     let dir = a.output_dir.as_ref().or(a.check.as_ref());
     let layout = match (a.layout, dir) {
         (LayoutArg::Flat, _) => output::dir::Layout::Flat,

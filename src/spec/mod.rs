@@ -155,14 +155,25 @@ pub fn load(source: &Source) -> (Vec<Document>, Diagnostics) {
     let nodes = match yaml::load(&source.text) {
         Ok(n) => n,
         Err(e) => {
+            let (code, help) = if e.message.starts_with(yaml::LIMIT_PREFIX) {
+                (
+                    "yaml-limit",
+                    "no real spec comes near these limits: remove aliases that expand into aliases, and the deep nesting",
+                )
+            } else {
+                (
+                    "yaml-syntax",
+                    "fix the YAML syntax; every EMQX document must be a mapping",
+                )
+            };
             diags.push(
-                Diagnostic::error("yaml-syntax", "", e.message)
+                Diagnostic::error(code, "", e.message)
                     .at(e.pos.map(|p| Loc {
                         file: source.name.clone(),
                         line: p.line,
                         col: p.col,
                     }))
-                    .help("fix the YAML syntax; every EMQX document must be a mapping"),
+                    .help(help),
             );
             return (Vec::new(), diags);
         }
@@ -189,7 +200,8 @@ fn classify(at: Locator, diags: &mut Diagnostics) -> Option<Document> {
                 "",
                 "a document must be a mapping with apiVersion and kind",
             )
-            .at(at.value(&[])),
+            .at(at.value(&[]))
+            .help("write each resource as a mapping that starts with apiVersion and kind; separate resources with ---"),
         );
         return None;
     }

@@ -8,6 +8,7 @@ mod diff;
 mod fake_emqx;
 mod golden;
 mod hocon_conformance;
+mod hostile;
 mod integrations;
 mod modeline;
 mod operator_docs;
