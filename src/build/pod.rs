@@ -291,6 +291,8 @@ fn api_key_init(c: &Cluster, r: &Role) -> core::Container {
         image: Some(c.image.clone()),
         image_pull_policy: c.image_pull_policy.clone(),
         command: Some(vec!["sh".into(), "-c".into(), script]),
+        // The EMQX container's: never more than the pod already asks for.
+        resources: r.spec.resources.clone(),
         security_context: Some(hardened(r)),
         volume_mounts: Some(vec![
             mount(API_KEY_SOURCES_VOLUME, SOURCES_DIR, None, true),
@@ -439,6 +441,9 @@ pub fn template(c: &Cluster, r: &Role, checksum: &str) -> core::PodTemplateSpec 
             node_name: s.node_name.clone(),
             node_selector: s.node_selector.clone(),
             security_context: Some(hardened_pod(r)),
+            // EMQX finds its peers through DNS and never calls the Kubernetes API: without a
+            // service account of the user's, the pods get no API token.
+            automount_service_account_token: c.service_account_name.is_none().then_some(false),
             service_account_name: c.service_account_name.clone(),
             termination_grace_period_seconds: r.termination_grace_period_seconds,
             tolerations: non_empty_vec(tolerations),
