@@ -74,12 +74,27 @@ pub struct YamlError {
 }
 
 /// Parses every document of a YAML stream. Empty documents are dropped.
+/// Events that aliases may replay in one input: far more than any real spec uses.
+pub const MAX_ALIAS_REPLAY: usize = 100_000;
+
 /// How a YAML error about the reader's safety budget starts.
 pub const LIMIT_PREFIX: &str = "the YAML grows beyond emqx-render's limits";
 
 pub fn load(text: &str) -> Result<Vec<Node>, YamlError> {
+    // Fleets and their renders are big (a 1000-cluster render is 9000 documents and millions of
+    // nodes): the whole-input budgets are raised far above serde-saphyr's defaults, which cost
+    // memory only in proportion to the input. What multiplies input, alias replay, stays tight.
     let options = serde_saphyr::options! {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+        budget: serde_saphyr::budget! {
+            max_documents: 1_000_000,
+            max_nodes: 100_000_000,
+            max_events: 200_000_000,
+            max_total_scalar_bytes: 1 << 30,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: MAX_ALIAS_REPLAY,
+        },
     };
     match serde_saphyr::from_multiple_with_options::<Option<Node>>(text, options) {
         Ok(docs) => Ok(docs.into_iter().flatten().collect()),
@@ -92,6 +107,14 @@ pub fn load(text: &str) -> Result<Vec<Node>, YamlError> {
             if message.contains("recursion limit") {
                 return Err(YamlError {
                     message: format!("{LIMIT_PREFIX}: nested deeper than it reads"),
+                    pos,
+                });
+            }
+            if message.to_ascii_lowercase().contains("alias replay") {
+                return Err(YamlError {
+                    message: format!(
+                        "{LIMIT_PREFIX}: aliases replay more than {MAX_ALIAS_REPLAY} events"
+                    ),
                     pos,
                 });
             }

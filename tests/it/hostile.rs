@@ -154,3 +154,18 @@ fn many_documents_and_nul_bytes() {
     assert!(run(many).is_ok());
     assert!(run(base.replace("mqtt", "mq\0tt")).is_err());
 }
+
+#[test]
+fn a_fleet_render_reads_back_for_diff() {
+    // 300 clusters render to thousands of documents: more than serde-saphyr's default of 1024.
+    let base = std::fs::read_to_string(root().join("examples/production-v2beta1.yaml")).unwrap();
+    let fleet: String = (0..300)
+        .map(|i| base.replacen("name: emqx\n", &format!("name: emqx-{i:03}\n"), 1))
+        .collect::<Vec<_>>()
+        .join("\n---\n");
+    let one = emqx_render::yaml::load(&run(base).unwrap()).unwrap().len();
+    let yaml = run(fleet).unwrap();
+    let docs = emqx_render::yaml::load(&yaml).unwrap();
+    assert!(one > 4);
+    assert_eq!(docs.len(), 300 * one);
+}
