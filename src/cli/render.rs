@@ -174,6 +174,7 @@ pub fn run(a: RenderArgs) -> anyhow::Result<ExitCode> {
         output::dir::write(&compiled.manifest, dir, &layout)?;
         print_diagnostics(&compiled.diagnostics.0, a.quiet)?;
         io::stderr().lock().write_all(notes.as_bytes())?;
+        std::mem::forget(compiled);
         return Ok(ExitCode::SUCCESS);
     }
     let text = match a.format {
@@ -185,5 +186,9 @@ pub fn run(a: RenderArgs) -> anyhow::Result<ExitCode> {
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;
+    // The process ends here: handing a fleet's objects back to the allocator one by one took
+    // a sixth of a 1000-cluster render.
+    std::mem::forget(compiled);
+    std::mem::forget(sources);
     Ok(ExitCode::SUCCESS)
 }

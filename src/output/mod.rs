@@ -79,10 +79,42 @@ pub fn object_yaml(
 
 /// The multi-document YAML stream: `---` before every object.
 pub fn to_yaml(m: &Manifest) -> Result<String, SerializeError> {
+    fn chunk(objects: &[crate::manifest::Object]) -> Result<String, SerializeError> {
+        let mut out = String::new();
+        for o in objects {
+            out.push_str("---\n");
+            out.push_str(&object_yaml(&o.value, &o.kind, &o.name)?);
+        }
+        Ok(out)
+    }
+    let objects = m.objects();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    // Small manifests are not worth a thread; large ones are split in order across the cores.
+    if threads < 2 || objects.len() < 256 {
+        return chunk(objects);
+    }
+    let size = objects.len().div_ceil(threads);
+    let parts: Vec<Result<String, SerializeError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = objects
+            .chunks(size)
+            .map(|c| s.spawn(move || chunk(c)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(SerializeError {
+                        kind: String::new(),
+                        name: String::new(),
+                        reason: "a serializer thread panicked".into(),
+                    })
+                })
+            })
+            .collect()
+    });
     let mut out = String::new();
-    for o in m.objects() {
-        out.push_str("---\n");
-        out.push_str(&object_yaml(&o.value, &o.kind, &o.name)?);
+    for p in parts {
+        out.push_str(&p?);
     }
     Ok(out)
 }
