@@ -36,7 +36,7 @@ fn note(c: &model::Cluster) -> ClusterNote {
         image: c.image.clone(),
         core: c.core.replicas.unwrap_or(1),
         replicants: c.replicant.as_ref().and_then(|r| r.replicas).unwrap_or(0),
-        cookie_in_config: c.facts.cookie.is_some(),
+        cookie_in_config: c.facts.cookie.is_some() || c.cookie_ref.is_some(),
         api_key_secrets,
         dashboard_port: c
             .dashboard_service
@@ -56,6 +56,54 @@ fn note(c: &model::Cluster) -> ClusterNote {
             Vec::new()
         },
     }
+}
+
+/// The licence and cookie Secrets that Settings names, applied to one cluster.
+fn secrets_from_settings(c: &mut model::Cluster, settings: &Settings) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    if let Some(l) = &settings.license {
+        for (path, r) in [
+            ("spec.coreTemplate.spec.env", Some(&mut c.core)),
+            ("spec.replicantTemplate.spec.env", c.replicant.as_mut()),
+        ] {
+            let Some(r) = r else { continue };
+            let env = r.spec.env.get_or_insert_with(Vec::new);
+            if env.iter().any(|e| e.name == "EMQX_LICENSE__KEY") {
+                out.push(
+                    Diagnostic::error(
+                        "license-twice",
+                        path,
+                        "sets EMQX_LICENSE__KEY, and Settings names a licence Secret too",
+                    )
+                    .help("keep one: the env entry, or `license` in Settings"),
+                );
+                continue;
+            }
+            env.push(k8s_openapi::api::core::v1::EnvVar {
+                name: "EMQX_LICENSE__KEY".into(),
+                value_from: Some(k8s_openapi::api::core::v1::EnvVarSource {
+                    secret_key_ref: Some(k8s_openapi::api::core::v1::SecretKeySelector {
+                        name: l.name.clone(),
+                        key: l.key.clone(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+        }
+    }
+    if let Some(k) = &settings.cookie {
+        if c.facts.cookie.is_some() {
+            out.push(
+                Diagnostic::error("cookie-twice", "spec.config", "node.cookie is in the config, and Settings names a cookie Secret too")
+                    .help("remove node.cookie from the config; the cookie then comes from the Secret alone"),
+            );
+        } else {
+            c.cookie_ref = Some(k.clone());
+        }
+    }
+    out
 }
 
 /// Compiles every source into one manifest, or returns every problem found.
@@ -183,7 +231,21 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
             }
             Document::Settings(..) | Document::ApiKey(..) => continue,
         };
-        let Some(cluster) = cluster else { continue };
+        let Some(mut cluster) = cluster else { continue };
+        let extras = secrets_from_settings(&mut cluster, &settings);
+        let failed = extras.iter().any(Diagnostic::is_error);
+        diags.extend(Diagnostics(
+            extras
+                .into_iter()
+                .map(|d| {
+                    let loc = at.value(&spec::p(&d.path)).or_else(|| at.value(&[]));
+                    d.at(loc)
+                })
+                .collect(),
+        ));
+        if failed {
+            continue;
+        }
         let problems = Diagnostics(
             crate::guards::topology(&cluster)
                 .into_iter()

@@ -65,14 +65,36 @@ pub struct SettingsDoc {
     /// A NetworkPolicy per cluster: only its own pods reach ports 4370 and 5369, clients the
     /// listener and dashboard ports (default false).
     pub network_policy: Option<bool>,
+    /// Read the EMQX licence from an existing Secret: `EMQX_LICENSE__KEY` on every EMQX container
+    /// (key default `license`).
+    pub license: Option<SecretKeyDoc>,
+    /// Read the Erlang cookie from an existing Secret instead of `<cluster>-node-cookie`
+    /// (key default `node_cookie`).
+    pub cookie: Option<SecretKeyDoc>,
+}
+
+/// A key of an existing Secret, named by reference (its value never enters the render).
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct SecretKeyDoc {
+    pub secret_name: Option<String>,
+    pub key: Option<String>,
+}
+
+/// A Secret key reference the pods read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretKey {
+    pub name: String,
+    pub key: String,
 }
 
 /// Field names of the settings document, for did-you-mean hints.
 pub fn fields_at(path: &[Seg]) -> &'static [&'static str] {
-    if path.is_empty() {
-        fields_of::<SettingsDoc>()
-    } else {
-        &[]
+    match path {
+        [] => fields_of::<SettingsDoc>(),
+        [Seg::Key(k)] if k == "license" || k == "cookie" => fields_of::<SecretKeyDoc>(),
+        _ => &[],
     }
 }
 
@@ -111,6 +133,10 @@ pub struct Settings {
     pub sync_waves: bool,
     /// Whether each cluster gets a NetworkPolicy.
     pub network_policy: bool,
+    /// Licence from an existing Secret.
+    pub license: Option<SecretKey>,
+    /// Erlang cookie from an existing Secret.
+    pub cookie: Option<SecretKey>,
 }
 
 impl Default for Settings {
@@ -120,7 +146,33 @@ impl Default for Settings {
             namespace: DEFAULT_NAMESPACE.to_string(),
             sync_waves: true,
             network_policy: false,
+            license: None,
+            cookie: None,
         }
+    }
+}
+
+fn secret_key(
+    doc: Option<&SecretKeyDoc>,
+    field: &str,
+    default_key: &str,
+) -> Result<Option<SecretKey>, Box<Diagnostic>> {
+    let Some(d) = doc else { return Ok(None) };
+    match d.secret_name.as_deref().filter(|n| !n.is_empty()) {
+        Some(name) => Ok(Some(SecretKey {
+            name: name.to_string(),
+            key: d.key.clone().unwrap_or_else(|| default_key.to_string()),
+        })),
+        None => Err(Box::new(
+            Diagnostic::error(
+                "settings-secret-name",
+                format!("{field}.secretName"),
+                "names no Secret",
+            )
+            .help(format!(
+                "write `{field}: {{secretName: <Secret>, key: {default_key}}}`"
+            )),
+        )),
     }
 }
 
@@ -215,6 +267,8 @@ impl Settings {
         )? {
             s.network_policy = w;
         }
+        s.license = secret_key(doc.and_then(|d| d.license.as_ref()), "license", "license")?;
+        s.cookie = secret_key(doc.and_then(|d| d.cookie.as_ref()), "cookie", "node_cookie")?;
         Ok(s)
     }
 }

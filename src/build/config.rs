@@ -19,7 +19,16 @@ pub fn config_map_name(c: &Cluster) -> String {
 }
 
 pub fn cookie_secret_name(c: &Cluster) -> String {
-    format!("{}-node-cookie", c.name)
+    c.cookie_ref
+        .as_ref()
+        .map_or_else(|| format!("{}-node-cookie", c.name), |r| r.name.clone())
+}
+
+/// The key of the cookie Secret.
+pub fn cookie_key(c: &Cluster) -> String {
+    c.cookie_ref
+        .as_ref()
+        .map_or_else(|| COOKIE_KEY.to_string(), |r| r.key.clone())
 }
 
 pub fn api_key_secret_name(c: &Cluster) -> String {

@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::config::{
-    API_KEY_KEY, BASE_HOCON_KEY, CONFIG_KEY, COOKIE_KEY, api_key_secret_name, config_map_name,
+    API_KEY_KEY, BASE_HOCON_KEY, CONFIG_KEY, api_key_secret_name, config_map_name,
     cookie_secret_name,
 };
 use super::services::headless_name;
@@ -130,7 +130,7 @@ fn env_list(c: &Cluster, r: &Role) -> Vec<core::EnvVar> {
         value_from: Some(core::EnvVarSource {
             secret_key_ref: Some(core::SecretKeySelector {
                 name: cookie_secret_name(c),
-                key: COOKIE_KEY.into(),
+                key: super::config::cookie_key(c),
                 ..Default::default()
             }),
             ..Default::default()

@@ -53,6 +53,8 @@ pub struct Cluster {
     pub replicant: Option<Role>,
     pub dashboard_service: Option<ServiceTemplate>,
     pub listeners_service: Option<ServiceTemplate>,
+    /// The Erlang cookie's Secret when Settings names one (else `<name>-node-cookie`).
+    pub cookie_ref: Option<crate::settings::SecretKey>,
 }
 
 /// The object layout and environment a cluster gets.
@@ -448,6 +450,7 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
         replicant,
         dashboard_service,
         listeners_service,
+        cookie_ref: None,
     };
     if let Some(e) = evacuation {
         evacuation::apply(&mut cluster, e, at, &mut diags);

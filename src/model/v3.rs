@@ -428,6 +428,7 @@ pub fn normalize(
             at,
             &mut diags,
         ),
+        cookie_ref: None,
     };
     if let Some(e) = evacuation {
         super::evacuation::apply(&mut cluster, e, at, &mut diags);

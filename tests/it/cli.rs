@@ -132,6 +132,72 @@ fn network_policy_is_opt_in() {
 }
 
 #[test]
+fn licence_and_cookie_from_settings_add_only_their_references() {
+    let d = tmp("secrets-extra");
+    let spec = "apiVersion: apps.emqx.io/v2beta1\nkind: EMQX\nmetadata:\n  name: emqx\nspec:\n  image: emqx/emqx-enterprise:5.8.6\n  replicantTemplate:\n    spec:\n      replicas: 2\n";
+    std::fs::write(d.join("emqx.yaml"), spec).unwrap();
+    std::fs::write(
+        d.join("settings.yaml"),
+        "apiVersion: emqx-render/v1alpha1\nkind: Settings\nlicense:\n  secretName: lic\ncookie:\n  secretName: ck\n  key: c\n",
+    )
+    .unwrap();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let mut a = vec!["render", "-q", "--format", "json"];
+        a.extend_from_slice(args);
+        let out = render(&d, &a);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let off = json(&["emqx.yaml"]);
+    let mut on = json(&["emqx.yaml", "settings.yaml"]);
+    assert_ne!(on, off);
+    // Take out exactly what the extra adds; what is left is the render without it.
+    for item in on["items"].as_array_mut().unwrap() {
+        let Some(containers) = item.pointer_mut("/spec/template/spec/containers") else {
+            continue;
+        };
+        let env = containers[0]["env"].as_array_mut().unwrap();
+        let before = env.len();
+        env.retain(|e| e["name"] != "EMQX_LICENSE__KEY");
+        assert_eq!(
+            before - env.len(),
+            1,
+            "one licence entry per EMQX container"
+        );
+        let cookie = env
+            .iter_mut()
+            .find(|e| e["name"] == "EMQX_NODE__COOKIE")
+            .unwrap();
+        let r = &mut cookie["valueFrom"]["secretKeyRef"];
+        assert_eq!(
+            (r["name"].as_str(), r["key"].as_str()),
+            (Some("ck"), Some("c"))
+        );
+        r["name"] = "emqx-node-cookie".into();
+        r["key"] = "node_cookie".into();
+    }
+    // The config checksum covers the names of the Secrets the pods read, so it differs too.
+    let strip_checksum = |v: &mut serde_json::Value| {
+        for item in v["items"].as_array_mut().unwrap() {
+            if let Some(a) = item.pointer_mut("/spec/template/metadata/annotations") {
+                a.as_object_mut()
+                    .unwrap()
+                    .remove("emqx-render/config-checksum");
+            }
+        }
+    };
+    let mut off = off;
+    strip_checksum(&mut on);
+    strip_checksum(&mut off);
+    assert_eq!(on, off);
+    let text_out = render(&d, &["render", "-q", "emqx.yaml", "settings.yaml"]);
+    assert!(
+        !text(&text_out.stdout).contains("kind: Secret"),
+        "no Secret is generated"
+    );
+}
+
+#[test]
 fn reads_standard_input() {
     use std::io::Write;
     let mut child = bin()
