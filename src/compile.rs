@@ -279,7 +279,19 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
         }
         seen_clusters.push(key);
         notes.push(note(&cluster));
+        let mut account = None;
+        if let Some(name) = &settings.service_account {
+            // The pods run under the created account; the spec's name, if any, names it.
+            let sa = cluster
+                .service_account_name
+                .clone()
+                .or_else(|| name.clone())
+                .unwrap_or_else(|| cluster.name.clone());
+            cluster.service_account_name = Some(sa.clone());
+            account = Some(build::service_account(&cluster, &sa));
+        }
         let mut built = build::build(&cluster, settings.network_policy);
+        built.extend(account);
         if settings.sync_waves {
             build::add_sync_waves(&mut built);
         }

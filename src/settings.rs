@@ -71,6 +71,19 @@ pub struct SettingsDoc {
     /// Read the Erlang cookie from an existing Secret instead of `<cluster>-node-cookie`
     /// (key default `node_cookie`).
     pub cookie: Option<SecretKeyDoc>,
+    /// Create a ServiceAccount for the EMQX pods (no RBAC: EMQX needs none).
+    pub service_account: Option<ServiceAccountDoc>,
+}
+
+/// `serviceAccount` in Settings.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct ServiceAccountDoc {
+    /// Create it (default false).
+    pub create: Option<bool>,
+    /// Its name (default: the spec's serviceAccountName, else the cluster's name).
+    pub name: Option<String>,
 }
 
 /// A key of an existing Secret, named by reference (its value never enters the render).
@@ -94,6 +107,7 @@ pub fn fields_at(path: &[Seg]) -> &'static [&'static str] {
     match path {
         [] => fields_of::<SettingsDoc>(),
         [Seg::Key(k)] if k == "license" || k == "cookie" => fields_of::<SecretKeyDoc>(),
+        [Seg::Key(k)] if k == "serviceAccount" => fields_of::<ServiceAccountDoc>(),
         _ => &[],
     }
 }
@@ -137,6 +151,8 @@ pub struct Settings {
     pub license: Option<SecretKey>,
     /// Erlang cookie from an existing Secret.
     pub cookie: Option<SecretKey>,
+    /// `Some(name)` to create a ServiceAccount (`None` inside: the default name).
+    pub service_account: Option<Option<String>>,
 }
 
 impl Default for Settings {
@@ -148,6 +164,7 @@ impl Default for Settings {
             network_policy: false,
             license: None,
             cookie: None,
+            service_account: None,
         }
     }
 }
@@ -269,6 +286,10 @@ impl Settings {
         }
         s.license = secret_key(doc.and_then(|d| d.license.as_ref()), "license", "license")?;
         s.cookie = secret_key(doc.and_then(|d| d.cookie.as_ref()), "cookie", "node_cookie")?;
+        s.service_account = doc
+            .and_then(|d| d.service_account.as_ref())
+            .filter(|sa| sa.create == Some(true))
+            .map(|sa| sa.name.clone().filter(|n| !n.is_empty()));
         Ok(s)
     }
 }

@@ -44,6 +44,16 @@ pub fn build(c: &Cluster, network_policy: bool) -> Vec<Object> {
     out
 }
 
+/// A ServiceAccount for the pods, with no API token mounted by default (EMQX needs none).
+pub fn service_account(c: &Cluster, name: &str) -> Object {
+    let sa = k8s_openapi::api::core::v1::ServiceAccount {
+        metadata: meta(c, name.to_string(), default_labels(c)),
+        automount_service_account_token: Some(false),
+        ..Default::default()
+    };
+    object(&sa, &c.namespace, name)
+}
+
 /// Argo CD applies lower waves first and waits for them to be healthy before the next.
 pub const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
 

@@ -17,7 +17,7 @@ enum Document {
     Emqx(Box<EmqxDoc>),
     EmqxV3(Box<v3::EmqxDoc>),
     ApiKey(Box<v3::ApiKeyDoc>),
-    Settings(SettingsDoc),
+    Settings(Box<SettingsDoc>),
 }
 
 /// The schema, pretty-printed, ending with a newline.

@@ -198,6 +198,26 @@ fn licence_and_cookie_from_settings_add_only_their_references() {
 }
 
 #[test]
+fn service_account_is_opt_in_and_removed_whole() {
+    let d = tmp("sa-extra");
+    std::fs::write(d.join("emqx.yaml"), SLIM).unwrap();
+    std::fs::write(
+        d.join("settings.yaml"),
+        "apiVersion: emqx-render/v1alpha1\nkind: Settings\nserviceAccount:\n  create: true\n  name: mqtt-broker\n",
+    )
+    .unwrap();
+    let on = render(&d, &["render", "-q", "emqx.yaml", "settings.yaml"]);
+    assert!(on.status.success(), "{}", text(&on.stderr));
+    let on = text(&on.stdout);
+    assert!(on.contains("kind: ServiceAccount"));
+    assert!(on.contains("serviceAccountName: mqtt-broker"));
+    let off = text(&render(&d, &["render", "-q", "emqx.yaml"]).stdout);
+    assert!(!off.contains("kind: ServiceAccount"));
+    assert!(!off.contains("serviceAccountName"));
+    assert!(off.contains("automountServiceAccountToken: false"));
+}
+
+#[test]
 fn reads_standard_input() {
     use std::io::Write;
     let mut child = bin()
