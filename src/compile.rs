@@ -58,6 +58,19 @@ fn note(c: &model::Cluster) -> ClusterNote {
     }
 }
 
+/// Diagnostics made from the model, placed at their spec path (or its nearest existing parent).
+fn located(at: &spec::Locator, found: Vec<Diagnostic>) -> Diagnostics {
+    Diagnostics(
+        found
+            .into_iter()
+            .map(|d| {
+                let loc = at.value(&spec::p(&d.path));
+                d.at(loc)
+            })
+            .collect(),
+    )
+}
+
 /// The licence and cookie Secrets that Settings names, applied to one cluster.
 fn secrets_from_settings(c: &mut model::Cluster, settings: &Settings) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -175,7 +188,7 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
 
     let mut objects: Vec<Object> = Vec::new();
     let mut notes: Vec<ClusterNote> = Vec::new();
-    let mut seen_clusters: Vec<(String, String)> = Vec::new();
+    let mut seen_clusters: std::collections::BTreeSet<(String, String)> = Default::default();
     let mut refusals = Diagnostics::default();
     for d in &docs {
         let (cluster, at) = match d {
@@ -232,29 +245,13 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
             Document::Settings(..) | Document::ApiKey(..) => continue,
         };
         let Some(mut cluster) = cluster else { continue };
-        let extras = secrets_from_settings(&mut cluster, &settings);
-        let failed = extras.iter().any(Diagnostic::is_error);
-        diags.extend(Diagnostics(
-            extras
-                .into_iter()
-                .map(|d| {
-                    let loc = at.value(&spec::p(&d.path)).or_else(|| at.value(&[]));
-                    d.at(loc)
-                })
-                .collect(),
-        ));
+        let extras = located(at, secrets_from_settings(&mut cluster, &settings));
+        let failed = extras.has_errors();
+        diags.extend(extras);
         if failed {
             continue;
         }
-        let problems = Diagnostics(
-            crate::guards::topology(&cluster)
-                .into_iter()
-                .map(|d| {
-                    let loc = at.value(&spec::p(&d.path)).or_else(|| at.value(&[]));
-                    d.at(loc)
-                })
-                .collect(),
-        );
+        let problems = located(at, crate::guards::topology(&cluster));
         if over.guards_as_refusals {
             refusals.extend(problems);
         } else {
@@ -277,7 +274,7 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
             );
             continue;
         }
-        seen_clusters.push(key);
+        seen_clusters.insert(key);
         notes.push(note(&cluster));
         let mut account = None;
         if let Some(name) = &settings.service_account {

@@ -113,21 +113,37 @@ fn yaml(o: &Object) -> String {
     output::object_yaml(&o.value, &o.kind, &o.name).unwrap_or_default()
 }
 
+/// Objects by key, the first of a key winning: fleets have thousands of objects to pair.
+fn index<'a>(side: &[(Key, &'a Object)]) -> std::collections::BTreeMap<Key, &'a Object> {
+    let mut m = std::collections::BTreeMap::new();
+    for (k, o) in side {
+        m.entry(k.clone()).or_insert(*o);
+    }
+    m
+}
+
+/// A manifest's objects by key (the first of a key wins).
+pub fn by_key(m: &Manifest) -> std::collections::BTreeMap<Key, &Object> {
+    let keyed: Vec<(Key, &Object)> = m.objects().iter().map(|o| (Key::of(o), o)).collect();
+    index(&keyed)
+}
+
 /// Compares two manifests.
 pub fn diff(old: &Manifest, new: &Manifest) -> Report {
     let mut report = Report::default();
     let olds: Vec<(Key, &Object)> = old.objects().iter().map(|o| (Key::of(o), o)).collect();
     let news: Vec<(Key, &Object)> = new.objects().iter().map(|o| (Key::of(o), o)).collect();
+    let (old_index, new_index) = (index(&olds), index(&news));
     for (k, o) in &olds {
-        match news.iter().find(|(nk, _)| nk == k) {
+        match new_index.get(k).copied() {
             None => report.changes.push(Change {
                 key: k.clone(),
                 kind: ChangeKind::Removed,
                 diff: String::new(),
                 notes: Vec::new(),
             }),
-            Some((_, n)) if o.value == n.value => report.unchanged += 1,
-            Some((_, n)) => {
+            Some(n) if o.value == n.value => report.unchanged += 1,
+            Some(n) => {
                 let (a, b) = (yaml(o), yaml(n));
                 let label = format!(
                     "{}/{}",
@@ -153,7 +169,7 @@ pub fn diff(old: &Manifest, new: &Manifest) -> Report {
         }
     }
     for (k, _) in &news {
-        if !olds.iter().any(|(ok, _)| ok == k) {
+        if !old_index.contains_key(k) {
             report.changes.push(Change {
                 key: k.clone(),
                 kind: ChangeKind::Added,

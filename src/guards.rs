@@ -23,12 +23,10 @@ pub const LICENSE_FOR_CLUSTERS_SINCE: Version = Version {
 /// Whether the image is the Enterprise edition (`.../emqx-enterprise:...`, or any 5.9+ image,
 /// which is one edition).
 pub fn is_enterprise(image: &str, version: Option<Version>) -> bool {
-    let repo = image.split(['@', ':']).next().unwrap_or(image);
-    let repo = image
-        .rsplit_once(':')
-        .filter(|(r, t)| !t.contains('/') && !r.is_empty())
-        .map_or(repo, |(r, _)| r);
-    repo.rsplit('/')
+    // The last path segment without tag or digest: `registry:5000/emqx/emqx-enterprise:5.8.6`.
+    let name = image.split('@').next().unwrap_or(image);
+    let last = name.rsplit('/').next().unwrap_or(name);
+    last.split(':')
         .next()
         .is_some_and(|n| n.contains("enterprise"))
         || version.is_some_and(|v| v >= LICENSE_FOR_CLUSTERS_SINCE)

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::build::{LABEL_DB_ROLE, LABEL_INSTANCE};
 use crate::diag::{Diagnostic, Severity};
-use crate::diff::{self, ChangeKind, Key, Note};
+use crate::diff::{self, ChangeKind, Note};
 use crate::guards::{UpgradePath, upgrade_path};
 use crate::manifest::{Manifest, Object};
 use crate::model::version::{self, ROLE_ENV_SINCE, Version};
@@ -404,9 +404,7 @@ pub fn plan(old: &Manifest, new: &Manifest, refused: &[Diagnostic], warned: &[Di
         check_cluster(c, &mut refusals, &mut warnings);
     }
 
-    let find = |m: &Manifest, k: &Key| -> Option<Object> {
-        m.objects().iter().find(|o| Key::of(o) == *k).cloned()
-    };
+    let (old_objects, new_objects) = (diff::by_key(old), diff::by_key(new));
     let mut phases = vec![
         Phase {
             number: 1,
@@ -424,10 +422,14 @@ pub fn plan(old: &Manifest, new: &Manifest, refused: &[Diagnostic], warned: &[Di
         },
     ];
     for ch in &report.changes {
-        let Some(obj) = find(new, &ch.key).or_else(|| find(old, &ch.key)) else {
+        let Some(obj) = new_objects
+            .get(&ch.key)
+            .or_else(|| old_objects.get(&ch.key))
+            .copied()
+        else {
             continue;
         };
-        let replicant = phases::is_replicant(&obj);
+        let replicant = phases::is_replicant(obj);
         let phase = &mut phases[usize::from(replicant)];
         for n in &ch.notes {
             if let Note::Immutable { field, recipe } = n {
@@ -459,7 +461,7 @@ pub fn plan(old: &Manifest, new: &Manifest, refused: &[Diagnostic], warned: &[Di
                     _ => Vec::new(),
                 })
                 .collect();
-            let w = workload(&obj);
+            let w = workload(obj);
             let restart = ch.kind == ChangeKind::Added || !reasons.is_empty();
             let scale = ch.notes.iter().find_map(|n| match n {
                 Note::Scale { from, to } => Some(format!("{from} -> {to}")),
@@ -472,7 +474,7 @@ pub fn plan(old: &Manifest, new: &Manifest, refused: &[Diagnostic], warned: &[Di
                     "Deployment"
                 };
                 phase.rollouts.push(Rollout {
-                    cluster: label(&obj, LABEL_INSTANCE).unwrap_or_default().to_string(),
+                    cluster: label(obj, LABEL_INSTANCE).unwrap_or_default().to_string(),
                     namespace: obj.namespace.clone().unwrap_or_default(),
                     kind: kind.to_ascii_lowercase(),
                     name: obj.name.clone(),
@@ -486,7 +488,7 @@ pub fn plan(old: &Manifest, new: &Manifest, refused: &[Diagnostic], warned: &[Di
                     },
                     scale,
                     version: w.version.clone(),
-                    timeout_minutes: phases::timeout_minutes(&[&obj], kind),
+                    timeout_minutes: phases::timeout_minutes(&[obj], kind),
                 });
             }
         }

@@ -141,26 +141,11 @@ pub fn check(spec: &ClusterSpec) -> Diagnostics {
             "use Merge or Replace",
         );
     }
-    if let Some(cd) = &s.cluster_domain
-        && let Err(why) = dns_subdomain(cd)
-    {
-        err(
-            "invalid-cluster-domain",
-            &p("spec.clusterDomain"),
-            format!("`{cd}` {why}"),
-            "the cluster's DNS domain, usually cluster.local",
-        );
-    }
-    if let Some(r) = s.revision_history_limit
-        && r < 0
-    {
-        err(
-            "invalid-number",
-            &p("spec.revisionHistoryLimit"),
-            format!("must not be negative, got {r}"),
-            "keep a few old revisions, e.g. 3",
-        );
-    }
+    check_domain_and_history(
+        s.cluster_domain.as_deref(),
+        s.revision_history_limit,
+        &mut err,
+    );
     if let Some(u) = &s.update_strategy {
         if let Some(t) = &u.type_
             && t != "Recreate"
@@ -446,26 +431,11 @@ pub fn check_v3(spec: &crate::spec::ClusterSpecV3) -> Diagnostics {
             "use Always, IfNotPresent or Never",
         );
     }
-    if let Some(cd) = &s.cluster_domain
-        && let Err(why) = dns_subdomain(cd)
-    {
-        err(
-            "invalid-cluster-domain",
-            &p("spec.clusterDomain"),
-            format!("`{cd}` {why}"),
-            "the cluster's DNS domain, usually cluster.local",
-        );
-    }
-    if let Some(r) = s.revision_history_limit
-        && r < 0
-    {
-        err(
-            "invalid-number",
-            &p("spec.revisionHistoryLimit"),
-            format!("must not be negative, got {r}"),
-            "keep a few old revisions, e.g. 3",
-        );
-    }
+    check_domain_and_history(
+        s.cluster_domain.as_deref(),
+        s.revision_history_limit,
+        &mut err,
+    );
     let config = s.config.clone().unwrap_or_default();
     if config.roots.is_some() && config.data.is_some() {
         err(
@@ -743,6 +713,30 @@ pub fn check_api_key(spec: &crate::spec::ApiKeySpec) -> Diagnostics {
 
 /// How checks report: (code, spec path, message, help).
 type Report<'a> = &'a mut dyn FnMut(&'static str, &[Seg], String, &str);
+
+/// `spec.clusterDomain` and `spec.revisionHistoryLimit`, alike in every generation.
+fn check_domain_and_history(cluster_domain: Option<&str>, history: Option<i32>, err: Report<'_>) {
+    if let Some(cd) = cluster_domain
+        && let Err(why) = dns_subdomain(cd)
+    {
+        err(
+            "invalid-cluster-domain",
+            &p("spec.clusterDomain"),
+            format!("`{cd}` {why}"),
+            "the cluster's DNS domain, usually cluster.local",
+        );
+    }
+    if let Some(r) = history
+        && r < 0
+    {
+        err(
+            "invalid-number",
+            &p("spec.revisionHistoryLimit"),
+            format!("must not be negative, got {r}"),
+            "keep a few old revisions, e.g. 3",
+        );
+    }
+}
 
 /// `metadata.name` and `metadata.namespace` of a cluster.
 fn check_meta(meta: &ObjectMeta, err: Report<'_>) {

@@ -55,10 +55,17 @@ pub(crate) fn load_side(path: &Path) -> anyhow::Result<Result<Manifest, ExitCode
     }
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    if text.contains("apps.emqx.io/") {
+    if holds_spec(&text) {
         return Ok(compile_file(path, text)?.map(|c| c.manifest));
     }
     Ok(Ok(Manifest::new(parse_rendered(&text, path)?)))
+}
+
+/// Whether a file's text holds an EMQX Operator resource: an `apiVersion` of the group (a
+/// render mentions the group only in label and annotation keys, never with a version).
+pub(crate) fn holds_spec(text: &str) -> bool {
+    text.lines()
+        .any(|l| l.contains("apiVersion") && l.contains("apps.emqx.io/v"))
 }
 
 /// Renders one spec file for a comparison. Topologies the image cannot run do not stop it

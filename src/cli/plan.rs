@@ -3,15 +3,13 @@
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde_json::Value;
 
 use super::{EXIT_ERROR, EXIT_INVALID};
-use crate::compile::Compiled;
 use crate::manifest::Manifest;
 use crate::output::text::RunbookCluster;
 use crate::plan::{Finding, Plan, RoleChange, plan};
@@ -34,20 +32,6 @@ pub struct PlanArgs {
     /// The directory the runbook renders the phases into.
     #[arg(long, value_name = "DIR", default_value = "emqx-phases")]
     pub phases_dir: String,
-}
-
-fn compile_spec(path: &Path) -> anyhow::Result<Result<Compiled, ExitCode>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    super::diff::compile_file(path, text)
-}
-
-fn is_spec(path: &Path) -> bool {
-    path.is_file()
-        && std::fs::read_to_string(path).is_ok_and(|t| {
-            t.lines()
-                .any(|l| l.trim_start().starts_with("apiVersion: apps.emqx.io/"))
-        })
 }
 
 /// A word safe to paste into a shell.
@@ -167,26 +151,27 @@ fn dashboard_port(m: &Manifest, ns: &str, name: &str) -> Option<i64> {
 }
 
 pub fn run(a: PlanArgs) -> anyhow::Result<ExitCode> {
-    if !is_spec(&a.new) {
+    // NEW must be a spec; read once.
+    let new_text = a
+        .new
+        .is_file()
+        .then(|| std::fs::read_to_string(&a.new).ok())
+        .flatten()
+        .filter(|t| super::diff::holds_spec(t));
+    let Some(new_text) = new_text else {
         let _ = writeln!(
             io::stderr().lock(),
             "error: {} is not an EMQX spec\n  = help: NEW is the spec to upgrade to; OLD may be a spec or an earlier render",
             a.new.display()
         );
         return Ok(ExitCode::from(EXIT_ERROR));
-    }
-    let old = if is_spec(&a.old) {
-        match compile_spec(&a.old)? {
-            Ok(c) => c.manifest,
-            Err(code) => return Ok(code),
-        }
-    } else {
-        match super::diff::load_side(&a.old)? {
-            Ok(m) => m,
-            Err(code) => return Ok(code),
-        }
     };
-    let new = match compile_spec(&a.new)? {
+    // OLD: a spec, a rendered file or a directory, as `diff` reads it.
+    let old = match super::diff::load_side(&a.old)? {
+        Ok(m) => m,
+        Err(code) => return Ok(code),
+    };
+    let new = match super::diff::compile_file(&a.new, new_text)? {
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
