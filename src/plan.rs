@@ -136,13 +136,6 @@ pub struct Plan {
     pub warnings: Vec<Finding>,
 }
 
-fn label<'a>(o: &'a Object, key: &str) -> Option<&'a str> {
-    o.value
-        .pointer("/spec/selector/matchLabels")
-        .and_then(|l| l.get(key))
-        .and_then(Value::as_str)
-}
-
 fn workload(o: &Object) -> Workload {
     let containers = o
         .value
@@ -180,8 +173,10 @@ type ClusterKey = (String, String);
 fn workloads(m: &Manifest) -> BTreeMap<ClusterKey, (Option<Workload>, Option<Workload>)> {
     let mut out: BTreeMap<ClusterKey, (Option<Workload>, Option<Workload>)> = BTreeMap::new();
     for o in m.objects() {
-        let (Some(instance), Some(role)) = (label(o, LABEL_INSTANCE), label(o, LABEL_DB_ROLE))
-        else {
+        let (Some(instance), Some(role)) = (
+            phases::selector_label(o, LABEL_INSTANCE),
+            phases::selector_label(o, LABEL_DB_ROLE),
+        ) else {
             continue;
         };
         let key = (
@@ -474,7 +469,9 @@ pub fn plan(old: &Manifest, new: &Manifest, refused: &[Diagnostic], warned: &[Di
                     "Deployment"
                 };
                 phase.rollouts.push(Rollout {
-                    cluster: label(obj, LABEL_INSTANCE).unwrap_or_default().to_string(),
+                    cluster: phases::selector_label(obj, LABEL_INSTANCE)
+                        .unwrap_or_default()
+                        .to_string(),
                     namespace: obj.namespace.clone().unwrap_or_default(),
                     kind: kind.to_ascii_lowercase(),
                     name: obj.name.clone(),

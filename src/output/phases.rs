@@ -31,18 +31,16 @@ pub struct FluxOptions {
 
 /// Whether an object belongs to the replicant phase.
 pub fn is_replicant(o: &Object) -> bool {
-    let role = |v: &Value| v.get(LABEL_DB_ROLE).and_then(Value::as_str) == Some("replicant");
-    match o.kind.as_str() {
-        "Deployment" => o
-            .value
-            .pointer("/spec/selector/matchLabels")
-            .is_some_and(role),
-        "PodDisruptionBudget" => o
-            .value
-            .pointer("/spec/selector/matchLabels")
-            .is_some_and(role),
-        _ => false,
-    }
+    matches!(o.kind.as_str(), "Deployment" | "PodDisruptionBudget")
+        && selector_label(o, LABEL_DB_ROLE) == Some("replicant")
+}
+
+/// A label of the object's `spec.selector.matchLabels`.
+pub fn selector_label<'a>(o: &'a Object, key: &str) -> Option<&'a str> {
+    o.value
+        .pointer("/spec/selector/matchLabels")
+        .and_then(|l| l.get(key))
+        .and_then(Value::as_str)
 }
 
 fn int_at(v: &Value, ptr: &str) -> i64 {
