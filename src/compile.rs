@@ -6,7 +6,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::manifest::{Manifest, Object};
 use crate::model;
 use crate::output::text::{ClusterNote, PortNote};
-use crate::settings::{Overrides, Settings};
+use crate::settings::{Overrides, Settings, SettingsDoc};
 use crate::spec::{self, Document, Source};
 use crate::validate;
 
@@ -129,7 +129,7 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
         diags.extend(problems);
     }
     let mut settings_docs = docs.iter().filter_map(|d| match d {
-        Document::Settings(s, at) => Some((s, at)),
+        Document::Settings(s, at) => Some((&**s, at)),
         _ => None,
     });
     let first = settings_docs.next();
@@ -140,14 +140,77 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
                 .help("keep one `kind: Settings` document for the whole render"),
         );
     }
-    let settings = match Settings::resolve(first.map(|(s, _)| s), over) {
+    // Settings given from outside the input, laid over the input's own.
+    let mut layer_docs: Vec<Document> = Vec::new();
+    for src in &over.settings_layers {
+        let (d, problems) = spec::load(src);
+        diags.extend(problems);
+        let before = layer_docs.len();
+        for doc in d {
+            if matches!(doc, Document::Settings(..)) {
+                layer_docs.push(doc);
+            } else {
+                diags.push(
+                    Diagnostic::error("settings-layer", "kind", "is not a Settings document")
+                        .at(Some(crate::diag::Loc { file: src.name.clone(), line: 1, col: 1 }))
+                        .help("give only an `apiVersion: emqx-render/v1alpha1`, `kind: Settings` document here"),
+                );
+            }
+        }
+        if layer_docs.len() > before + 1 {
+            diags.push(
+                Diagnostic::error("settings-twice", "", "more than one Settings document")
+                    .at(Some(crate::diag::Loc {
+                        file: src.name.clone(),
+                        line: 1,
+                        col: 1,
+                    }))
+                    .help("give one Settings document"),
+            );
+        }
+    }
+    let mut layers: Vec<(&SettingsDoc, &spec::Locator)> = first.into_iter().collect();
+    layers.extend(layer_docs.iter().filter_map(|d| match d {
+        Document::Settings(s, at) => Some((&**s, at)),
+        _ => None,
+    }));
+    let merged = (!layers.is_empty()).then(|| {
+        let mut m = SettingsDoc::default();
+        for (doc, _) in &layers {
+            m.overlay(doc);
+        }
+        m
+    });
+    // A settings path is located in the highest layer that gives its top-level field.
+    let settings_at = |path: &str| -> Option<crate::diag::Loc> {
+        let segs = spec::p(path);
+        let top = &segs[..segs.len().min(1)];
+        layers
+            .iter()
+            .rev()
+            .find(|(_, at)| top.is_empty() || at.has(top))
+            .and_then(|(_, at)| at.value(&segs))
+    };
+    let settings = match Settings::resolve(merged.as_ref(), over) {
         Ok(s) => s,
         Err(d) => {
-            let loc = first.and_then(|(_, at)| at.value(&spec::p(&d.path)));
+            let loc = settings_at(&d.path);
             diags.push((*d).at(loc));
             Settings::default()
         }
     };
+    let at_settings = |found: Vec<Diagnostic>| -> Diagnostics {
+        Diagnostics(
+            found
+                .into_iter()
+                .map(|d| {
+                    let loc = settings_at(&d.path);
+                    d.at(loc)
+                })
+                .collect(),
+        )
+    };
+    let mut tls_secrets: std::collections::BTreeSet<(String, String)> = Default::default();
 
     // EMQXAPIKey documents: keys for the cluster they name, read from their Secret in the pod.
     let mut keys: Vec<(String, String, model::KeyRef, &spec::Locator)> = Vec::new();
@@ -251,6 +314,27 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
         if failed {
             continue;
         }
+        if let Some(t) = &settings.extras.tls {
+            let problems = at_settings(crate::extras::tls::apply(&mut cluster, t));
+            let failed = problems.has_errors();
+            diags.extend(problems);
+            if failed {
+                continue;
+            }
+            let secret = (
+                cluster.namespace.clone(),
+                crate::extras::tls::secret_name(&cluster, t),
+            );
+            if t.cert_manager.is_some() && !tls_secrets.insert(secret.clone()) {
+                diags.extend(at_settings(vec![Diagnostic::error(
+                    "tls-secret-shared",
+                    "tls.secretName",
+                    format!("two clusters in namespace {} would have cert-manager write the same Secret {}", secret.0, secret.1),
+                )
+                .help("leave secretName out (each cluster gets <cluster>-tls), or render the clusters with separate Settings")]));
+                continue;
+            }
+        }
         let problems = located(at, crate::guards::topology(&cluster));
         if over.guards_as_refusals {
             refusals.extend(problems);
@@ -287,7 +371,13 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
             cluster.service_account_name = Some(sa.clone());
             account = Some(build::service_account(&cluster, &sa));
         }
-        let mut built = build::build(&cluster, settings.network_policy);
+        let mut built = build::build(&cluster, settings.extras.network_policy.as_ref());
+        let (extra_objects, problems) = settings.extras.objects(&cluster, &built);
+        if !problems.is_empty() {
+            diags.extend(at_settings(problems));
+            continue;
+        }
+        built.extend(extra_objects);
         built.extend(account);
         if settings.sync_waves {
             build::add_sync_waves(&mut built);

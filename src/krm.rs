@@ -6,8 +6,10 @@
 //! - `functionConfig` is an `apps.emqx.io` `EMQX` resource, or a `v1` `List` of them (and of
 //!   `Settings` documents): those are rendered (the copy that kustomize also puts into `items`
 //!   is left alone);
-//! - otherwise the `EMQX` resources among `items` are rendered, and a `ConfigMap` functionConfig
-//!   (what `kpt fn eval ... -- key=value` makes) may set `kubernetesVersion` and `namespace`.
+//! - otherwise the `EMQX` resources among `items` are rendered; a `Settings` functionConfig is
+//!   laid over their settings, and a `ConfigMap` functionConfig (what `kpt fn eval ... --
+//!   key=value` makes) may set `kubernetesVersion`, `namespace`, `syncWaves`, `networkPolicy`
+//!   and `settings` (a Settings document as text).
 //!
 //! Given items are kept as they came.
 
@@ -148,7 +150,22 @@ pub fn run(input: &str, base: &Overrides) -> KrmOutput {
             path_of(&config).unwrap_or_else(|| "functionConfig".into()),
         )
     } else {
+        if config_kind == "Settings" {
+            // `kpt fn eval --fn-config settings.yaml`: the Settings document itself.
+            let mut c = config.clone();
+            strip_tool_annotations(&mut c);
+            over.settings_layers.push(Source {
+                name: path_of(&config).unwrap_or_else(|| "functionConfig".into()),
+                text: output::object_yaml(&c, "", "").unwrap_or_default(),
+            });
+        }
         if config_kind == "ConfigMap" {
+            if let Some(text) = config.pointer("/data/settings").and_then(Value::as_str) {
+                over.settings_layers.push(Source {
+                    name: "functionConfig.data.settings".into(),
+                    text: text.to_string(),
+                });
+            }
             let data = |k: &str| {
                 config
                     .pointer(&format!("/data/{k}"))

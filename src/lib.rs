@@ -10,6 +10,7 @@ pub mod compile;
 pub mod convert;
 pub mod diag;
 pub mod diff;
+pub mod extras;
 pub mod guards;
 pub mod hocon;
 pub mod krm;

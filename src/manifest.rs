@@ -19,12 +19,16 @@ pub const KIND_ORDER: &[&str] = &[
     "StorageClass",
     "ServiceAccount",
     "Secret",
+    "Certificate",
     "ConfigMap",
     "Service",
     "NetworkPolicy",
+    "Ingress",
     "StatefulSet",
     "Deployment",
     "PodDisruptionBudget",
+    "PodMonitor",
+    "ServiceMonitor",
 ];
 
 fn rank(kind: &str) -> usize {

@@ -6,6 +6,11 @@ use std::fmt;
 use serde::Deserialize;
 
 use crate::diag::Diagnostic;
+use crate::extras::{
+    ApiKeySecretDoc, CertManagerDoc, Extras, IngressDoc, IngressesDoc, MonitoringDoc,
+    NetworkPolicyDoc, NetworkPolicyRules, TlsDoc,
+};
+use crate::spec::Source;
 use crate::spec::fields::fields_of;
 use crate::yaml::Seg;
 
@@ -63,8 +68,8 @@ pub struct SettingsDoc {
     /// replicant Deployment in 2 (default true).
     pub sync_waves: Option<bool>,
     /// A NetworkPolicy per cluster: only its own pods reach ports 4370 and 5369, clients the
-    /// listener and dashboard ports (default false).
-    pub network_policy: Option<bool>,
+    /// listener and dashboard ports (default false). `true`, or the sources allowed in.
+    pub network_policy: Option<NetworkPolicyDoc>,
     /// Read the EMQX licence from an existing Secret: `EMQX_LICENSE__KEY` on every EMQX container
     /// (key default `license`).
     pub license: Option<SecretKeyDoc>,
@@ -73,6 +78,37 @@ pub struct SettingsDoc {
     pub cookie: Option<SecretKeyDoc>,
     /// Create a ServiceAccount for the EMQX pods (no RBAC: EMQX needs none).
     pub service_account: Option<ServiceAccountDoc>,
+    /// Ingresses for the dashboard and for MQTT over WebSocket.
+    pub ingress: Option<IngressesDoc>,
+    /// A Prometheus Operator PodMonitor or ServiceMonitor.
+    pub monitoring: Option<MonitoringDoc>,
+    /// A certificate for the TLS listeners, from cert-manager or an existing Secret.
+    pub tls: Option<TlsDoc>,
+}
+
+impl SettingsDoc {
+    /// `over` laid on top: each field `over` gives replaces this document's whole field.
+    pub fn overlay(&mut self, over: &SettingsDoc) {
+        macro_rules! take {
+            ($($f:ident),*) => {$(
+                if over.$f.is_some() {
+                    self.$f = over.$f.clone();
+                }
+            )*};
+        }
+        take!(
+            kubernetes_version,
+            namespace,
+            sync_waves,
+            network_policy,
+            license,
+            cookie,
+            service_account,
+            ingress,
+            monitoring,
+            tls
+        );
+    }
 }
 
 /// `serviceAccount` in Settings.
@@ -108,6 +144,17 @@ pub fn fields_at(path: &[Seg]) -> &'static [&'static str] {
         [] => fields_of::<SettingsDoc>(),
         [Seg::Key(k)] if k == "license" || k == "cookie" => fields_of::<SecretKeyDoc>(),
         [Seg::Key(k)] if k == "serviceAccount" => fields_of::<ServiceAccountDoc>(),
+        [Seg::Key(k)] if k == "networkPolicy" => fields_of::<NetworkPolicyRules>(),
+        [Seg::Key(k)] if k == "ingress" => fields_of::<IngressesDoc>(),
+        [Seg::Key(k), Seg::Key(_)] if k == "ingress" => fields_of::<IngressDoc>(),
+        [Seg::Key(k)] if k == "monitoring" => fields_of::<MonitoringDoc>(),
+        [Seg::Key(k), Seg::Key(a)] if k == "monitoring" && a == "apiKeySecret" => {
+            fields_of::<ApiKeySecretDoc>()
+        }
+        [Seg::Key(k)] if k == "tls" => fields_of::<TlsDoc>(),
+        [Seg::Key(k), Seg::Key(c)] if k == "tls" && c == "certManager" => {
+            fields_of::<CertManagerDoc>()
+        }
         _ => &[],
     }
 }
@@ -132,6 +179,9 @@ pub struct Overrides {
     pub flags: Layer,
     /// The namespace when nothing else names one (Argo CD's `ARGOCD_APP_NAMESPACE`).
     pub fallback_namespace: Option<String>,
+    /// Settings documents laid over the input's, in rising precedence: the integration's
+    /// (Argo CD parameter `settings`, a KRM functionConfig), then `--settings FILE`.
+    pub settings_layers: Vec<Source>,
     /// `plan`: topologies the image cannot run are refusals of the plan, reported beside a
     /// complete render, instead of errors that stop it.
     pub guards_as_refusals: bool,
@@ -145,8 +195,8 @@ pub struct Settings {
     pub namespace: String,
     /// Whether objects carry `argocd.argoproj.io/sync-wave`.
     pub sync_waves: bool,
-    /// Whether each cluster gets a NetworkPolicy.
-    pub network_policy: bool,
+    /// The opt-in extras (NetworkPolicy, Ingresses, monitoring, TLS).
+    pub extras: Extras,
     /// Licence from an existing Secret.
     pub license: Option<SecretKey>,
     /// Erlang cookie from an existing Secret.
@@ -161,7 +211,7 @@ impl Default for Settings {
             kubernetes_version: OLDEST_KUBE,
             namespace: DEFAULT_NAMESPACE.to_string(),
             sync_waves: true,
-            network_policy: false,
+            extras: Extras::default(),
             license: None,
             cookie: None,
             service_account: None,
@@ -275,15 +325,22 @@ impl Settings {
         )? {
             s.sync_waves = w;
         }
-        if let Some(w) = switch(
+        let doc_policy = doc.and_then(|d| d.network_policy.as_ref());
+        let network_policy = match switch(
             "networkPolicy",
             "network-policy (PARAM_NETWORK_POLICY, ARGOCD_ENV_NETWORK_POLICY)",
             &over.flags.network_policy,
             &over.env.network_policy,
-            doc.and_then(|d| d.network_policy),
+            doc_policy.map(|p| p.rules().is_some()),
         )? {
-            s.network_policy = w;
-        }
+            Some(true) => Some(
+                doc_policy
+                    .and_then(NetworkPolicyDoc::rules)
+                    .unwrap_or_default(),
+            ),
+            _ => None,
+        };
+        s.extras = Extras::resolve(&doc.cloned().unwrap_or_default(), network_policy)?;
         s.license = secret_key(doc.and_then(|d| d.license.as_ref()), "license", "license")?;
         s.cookie = secret_key(doc.and_then(|d| d.cookie.as_ref()), "cookie", "node_cookie")?;
         s.service_account = doc

@@ -13,6 +13,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::extras::NetworkPolicyRules;
 use crate::manifest::Object;
 use crate::model::{Cluster, RoleKind};
 
@@ -27,7 +28,7 @@ pub const MANAGED_BY: &str = "emqx-operator";
 pub const CHECKSUM_ANNOTATION: &str = "emqx-render/config-checksum";
 
 /// All objects of one cluster, in the order the operator reconciles them.
-pub fn build(c: &Cluster, network_policy: bool) -> Vec<Object> {
+pub fn build(c: &Cluster, network_policy: Option<&NetworkPolicyRules>) -> Vec<Object> {
     let checksum = config_checksum(c);
     let mut out = Vec::new();
     out.extend(config::secrets(c));
@@ -35,8 +36,8 @@ pub fn build(c: &Cluster, network_policy: bool) -> Vec<Object> {
     out.push(services::headless(c));
     out.extend(services::dashboard(c));
     out.extend(services::listeners(c));
-    if network_policy {
-        out.push(network::policy(c));
+    if let Some(rules) = network_policy {
+        out.push(network::policy(c, rules));
     }
     out.push(workloads::stateful_set(c, &checksum));
     out.extend(workloads::deployment(c, &checksum));
@@ -171,4 +172,28 @@ fn config_checksum(c: &Cluster) -> String {
         s.push_str(&format!("{b:02x}"));
     }
     s
+}
+
+/// A custom resource (no k8s-openapi type): its typed spec under the given kind.
+pub fn custom<S: Serialize>(
+    api_version: &str,
+    kind: &str,
+    metadata: ObjectMeta,
+    spec: &S,
+) -> Object {
+    let namespace = metadata.namespace.clone();
+    let name = metadata.name.clone().unwrap_or_default();
+    let value = serde_json::json!({
+        "apiVersion": api_version,
+        "kind": kind,
+        "metadata": metadata,
+        "spec": spec,
+    });
+    Object {
+        api_version: api_version.to_string(),
+        kind: kind.to_string(),
+        namespace,
+        name,
+        value,
+    }
 }

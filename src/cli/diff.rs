@@ -12,6 +12,7 @@ use super::{EXIT_ERROR, overrides, print_diagnostics};
 use crate::compile::compile;
 use crate::diff::{ChangeKind, diff};
 use crate::manifest::{Manifest, Object};
+use crate::settings::Layer;
 use crate::spec::Source;
 use crate::{output, yaml};
 
@@ -74,7 +75,7 @@ pub(crate) fn compile_file(
     path: &Path,
     text: String,
 ) -> anyhow::Result<Result<crate::compile::Compiled, ExitCode>> {
-    let (mut over, _) = overrides(None, None, None, None);
+    let (mut over, _) = overrides(Layer::default(), None)?;
     over.guards_as_refusals = true;
     let source = Source {
         name: path.display().to_string(),

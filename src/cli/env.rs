@@ -5,6 +5,7 @@
 
 use crate::diag::Diagnostic;
 use crate::settings::{KubeVersion, Layer, NEWEST_KUBE};
+use crate::spec::Source;
 
 /// Reads one variable through a lookup (the process environment, or a map in tests).
 pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -45,6 +46,19 @@ pub fn from_env(get: Lookup<'_>) -> (Layer, Option<String>, Vec<Diagnostic>) {
         network_policy: first(get, &["PARAM_NETWORK_POLICY", "ARGOCD_ENV_NETWORK_POLICY"]),
     };
     (layer, first(get, &["ARGOCD_APP_NAMESPACE"]), warnings)
+}
+
+/// The Settings document given as the plugin parameter `settings` (YAML text), named after the
+/// variable it came in, so that messages point into it.
+pub fn settings_source(get: Lookup<'_>) -> Option<Source> {
+    ["PARAM_SETTINGS", "ARGOCD_ENV_SETTINGS"]
+        .iter()
+        .find_map(|n| {
+            get(n).filter(|v| !v.trim().is_empty()).map(|text| Source {
+                name: (*n).to_string(),
+                text,
+            })
+        })
 }
 
 #[cfg(test)]

@@ -120,26 +120,26 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         .any(|io| io.kind() == io::ErrorKind::BrokenPipe)
 }
 
-/// Settings from outside the input: the environment (Argo CD) and the flags.
+/// Settings from outside the input: the environment (Argo CD) and the flags, with the Settings
+/// documents of the environment (`PARAM_SETTINGS`) and of `--settings FILE`.
 pub fn overrides(
-    kube_version: Option<String>,
-    namespace: Option<String>,
-    sync_waves: Option<bool>,
-    network_policy: Option<bool>,
-) -> (Overrides, Vec<Diagnostic>) {
-    let (env, fallback_namespace, warnings) = env::from_env(&|k| std::env::var(k).ok());
+    flags: Layer,
+    settings_file: Option<&Path>,
+) -> anyhow::Result<(Overrides, Vec<Diagnostic>)> {
+    let get = |k: &str| std::env::var(k).ok();
+    let (env, fallback_namespace, warnings) = env::from_env(&get);
+    let mut settings_layers: Vec<Source> = env::settings_source(&get).into_iter().collect();
+    if let Some(f) = settings_file {
+        settings_layers.extend(read_sources(&[f.to_path_buf()])?);
+    }
     let over = Overrides {
         env,
-        flags: Layer {
-            kubernetes_version: kube_version,
-            namespace,
-            sync_waves: sync_waves.map(|w| w.to_string()),
-            network_policy: network_policy.map(|w| w.to_string()),
-        },
+        flags,
         fallback_namespace,
         guards_as_refusals: false,
+        settings_layers,
     };
-    (over, warnings)
+    Ok((over, warnings))
 }
 
 /// Input that cannot be read as a spec at all (exit 1, like any invalid spec).
@@ -257,7 +257,7 @@ fn krm() -> anyhow::Result<ExitCode> {
     io::stdin()
         .read_to_string(&mut input)
         .context("reading the ResourceList from standard input")?;
-    let (over, _) = overrides(None, None, None, None);
+    let (over, _) = overrides(Layer::default(), None)?;
     let out = crate::krm::run(&input, &over);
     let mut stdout = io::stdout().lock();
     stdout.write_all(out.text.as_bytes())?;

@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 use super::{EXIT_ERROR, EXIT_INVALID, overrides, print_diagnostics, read_sources};
 use crate::compile::compile;
 use crate::output;
+use crate::settings::Layer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -80,6 +81,10 @@ pub struct RenderArgs {
     /// dashboard ports.
     #[arg(long)]
     pub network_policy: bool,
+    /// A Settings document (`kind: Settings`) laid over the input's: each field it gives
+    /// replaces the input's (Ingresses, monitoring, TLS, NetworkPolicy sources, ...).
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
     /// Do not print warnings and notes.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -88,11 +93,14 @@ pub struct RenderArgs {
 pub fn run(a: RenderArgs) -> anyhow::Result<ExitCode> {
     let sources = read_sources(&a.files)?;
     let (over, env_warnings) = overrides(
-        a.kube_version.clone(),
-        a.namespace.clone(),
-        a.no_sync_waves.then_some(false),
-        a.network_policy.then_some(true),
-    );
+        Layer {
+            kubernetes_version: a.kube_version.clone(),
+            namespace: a.namespace.clone(),
+            sync_waves: a.no_sync_waves.then(|| "false".to_string()),
+            network_policy: a.network_policy.then(|| "true".to_string()),
+        },
+        a.settings.as_deref(),
+    )?;
     let compiled = match compile(&sources, &over) {
         Ok(c) => c,
         Err(d) => {

@@ -13,6 +13,7 @@ use clap::{Args, ValueEnum};
 use super::{EXIT_ERROR, overrides, print_diagnostics};
 use crate::compile::compile;
 use crate::model::version::{image_tag, parse_tag};
+use crate::settings::Layer;
 use crate::spec::Source;
 use crate::status::client::{Client, ClientError, ClientOptions, Credentials};
 use crate::status::{Expected, Observed, Report, RoleFilter, compare, parse_nodes};
@@ -133,7 +134,7 @@ fn expected(a: &StatusArgs) -> anyhow::Result<Result<Expected, ExitCode>> {
     if let Some(path) = &a.spec {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let (over, _) = overrides(None, None, None, None);
+        let (over, _) = overrides(Layer::default(), None)?;
         let source = Source {
             name: path.display().to_string(),
             text,

@@ -30,6 +30,24 @@ pub struct Listener {
     pub path: String,
     /// Where the bind (or the listener) is written.
     pub pos: Pos,
+    /// The listener type: `tcp`, `ssl`, `ws`, `wss`, `quic` (gateways: `udp`, `dtls` too).
+    pub kind: String,
+    /// The gateway it belongs to, if any.
+    pub gateway: Option<String>,
+    /// Whether the config sets `ssl_options.certfile` or `keyfile`.
+    pub sets_cert: bool,
+    /// `websocket.mqtt_path` (ws and wss listeners), if the config sets it.
+    pub mqtt_path: Option<String>,
+}
+
+fn sets_cert(o: &Object) -> bool {
+    ["certfile", "keyfile"]
+        .iter()
+        .any(|k| get(o, &["ssl_options", k]).is_some())
+}
+
+fn mqtt_path(o: &Object) -> Option<String> {
+    get(o, &["websocket", "mqtt_path"]).and_then(|n| n.value.as_text())
 }
 
 /// Facts the renderer needs from the config.
@@ -182,6 +200,10 @@ pub fn analyze(root: &Object) -> (ConfigFacts, Vec<FactProblem>) {
                     udp: t.key == "quic",
                     path,
                     pos,
+                    kind: t.key.clone(),
+                    gateway: None,
+                    sets_cert: sets_cert(obj),
+                    mqtt_path: mqtt_path(obj),
                 });
             }
         }
@@ -235,6 +257,10 @@ pub fn analyze(root: &Object) -> (ConfigFacts, Vec<FactProblem>) {
                             udp: matches!(t.key.as_str(), "udp" | "dtls"),
                             path,
                             pos: b.node.pos,
+                            kind: t.key.clone(),
+                            gateway: Some(g.key.clone()),
+                            sets_cert: sets_cert(obj),
+                            mqtt_path: mqtt_path(obj),
                         }),
                         Err(e) => problem(
                             b.node.pos,

@@ -136,16 +136,36 @@ pub enum Document {
     Cluster(Box<ClusterSpec>),
     ClusterV3(Box<ClusterSpecV3>),
     ApiKey(Box<ApiKeySpec>),
-    Settings(SettingsDoc, Locator),
+    Settings(Box<SettingsDoc>, Locator),
     Passthrough(Passthrough),
 }
 
 /// Builds the path `a.b.c` as segments.
 pub fn p(s: &str) -> Vec<Seg> {
-    s.split('.')
-        .filter(|x| !x.is_empty())
-        .map(|k| Seg::Key(k.to_string()))
-        .collect()
+    let mut out = Vec::new();
+    for part in s.split('.').filter(|x| !x.is_empty()) {
+        let mut rest = part;
+        // `env[0]`: a key, then indexes.
+        if let Some(i) = rest.find('[') {
+            if i > 0 {
+                out.push(Seg::Key(rest[..i].to_string()));
+            }
+            rest = &rest[i..];
+            while let Some(close) = rest.find(']') {
+                match rest[1..close].parse::<usize>() {
+                    Ok(n) => out.push(Seg::Index(n)),
+                    Err(_) => out.push(Seg::Key(rest[1..close].to_string())),
+                }
+                rest = &rest[close + 1..];
+                if !rest.starts_with('[') {
+                    break;
+                }
+            }
+        } else {
+            out.push(Seg::Key(rest.to_string()));
+        }
+    }
+    out
 }
 
 /// Reads every document of a source. Problems are returned all together.
@@ -241,7 +261,7 @@ fn classify(at: Locator, diags: &mut Diagnostics) -> Option<Document> {
             return None;
         }
         let s = deserialize_located::<SettingsDoc>(&at, crate::settings::fields_at, diags)?;
-        return Some(Document::Settings(s, at));
+        return Some(Document::Settings(Box::new(s), at));
     }
     let (group, version) = api.split_once('/').unwrap_or(("", api.as_str()));
     if group == GROUP {
@@ -604,10 +624,18 @@ pub fn deserialize_with_hints<T: DeserializeOwned>(
                 if is_sensitive(&path) {
                     msg = redact(&msg);
                 }
+                let settings = at
+                    .root
+                    .find(&p("kind"))
+                    .is_some_and(|k| k.value == Value::Str("Settings".into()));
                 diags.push(
                     Diagnostic::error("invalid-value", path_string(&path), msg)
                         .at(at.value(&path))
-                        .help("check the value's type against the EMQX CRD (a number, a string, a list or a mapping)"),
+                        .help(if settings {
+                            "check the value's type against the Settings schema (`emqx-render schema`)"
+                        } else {
+                            "check the value's type against the EMQX CRD (a number, a string, a list or a mapping)"
+                        }),
                 );
                 if !prune(&mut json, &path) {
                     report_unknown(at, &unknown, fields_at, hints, diags);

@@ -5,6 +5,7 @@ mod cli;
 mod convert;
 mod coverage;
 mod diff;
+mod extras;
 mod fake_emqx;
 mod golden;
 mod hocon_conformance;

@@ -57,3 +57,57 @@ fn rendered_examples_pass_kubernetes_validate_strict() {
     assert!(files.len() >= 7);
     validate(&v, &files);
 }
+
+/// Runs tests/crd-validate.py (the validator virtualenv's Python) over `files`.
+fn crd_validate(files: &[PathBuf]) -> Option<std::process::Output> {
+    let v = require()?;
+    let python = v.with_file_name("python");
+    Some(
+        Command::new(python)
+            .arg(root().join("tests/crd-validate.py"))
+            .args(files)
+            .output()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn rendered_custom_resources_pass_their_published_schemas() {
+    let files = yaml_files(&root().join("golden/examples"));
+    let Some(out) = crd_validate(&files) else {
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Every custom kind the extras write was among them.
+    for kind in ["Certificate", "PodMonitor", "ServiceMonitor"] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with("ok ") && l.contains(&format!(": {kind} "))),
+            "no {kind} was checked:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn the_custom_resource_check_rejects_an_unknown_field() {
+    let dir = std::env::temp_dir().join(format!("emqx-render-crd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "apiVersion: monitoring.coreos.com/v1\nkind: PodMonitor\nmetadata:\n  name: x\nspec:\n  selector: {}\n  podMetricsEndpoints:\n  - port: dashboard\n    basicAuth:\n      username: {name: s, key: k, kee: apiKey}\n",
+    )
+    .unwrap();
+    let Some(out) = crd_validate(&[bad]) else {
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains("basicAuth.username.kee"), "{stdout}");
+}
