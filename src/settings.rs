@@ -60,6 +60,8 @@ pub struct SettingsDoc {
     pub api_version: Option<String>,
     #[schemars(extend("const" = "Settings"))]
     pub kind: Option<String>,
+    /// Not used by the render; kpt needs `metadata.name` on a functionConfig.
+    pub metadata: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
     /// Kubernetes version to render for, 1.33 to 1.37 (default 1.33).
     pub kubernetes_version: Option<String>,
     /// Namespace of clusters whose spec names none (default `default`).

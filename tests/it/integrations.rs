@@ -133,6 +133,41 @@ fn kpt_fn_eval_runs_the_krm_function() {
     );
 }
 
+/// A Settings document as the functionConfig: the EMQX resources among the items render with
+/// its extras (kpt needs `metadata.name` on it).
+#[test]
+fn kpt_fn_eval_takes_a_settings_function_config() {
+    let Some(kpt) = tool("kpt") else { return };
+    let pkg = scratch("kpt-settings");
+    copy_dir(&root().join("examples/kustomize/kpt"), &pkg);
+    let config = pkg.with_extension("settings.yaml");
+    std::fs::write(
+        &config,
+        "apiVersion: emqx-render/v1alpha1\nkind: Settings\nmetadata:\n  name: emqx-extras\nmonitoring:\n  interval: 15s\ningress:\n  dashboard:\n    hosts: [emqx.example.com]\n",
+    )
+    .unwrap();
+    let out = Command::new(&kpt)
+        .args([
+            "fn",
+            "eval",
+            ".",
+            "--exec",
+            "emqx-render krm",
+            "--fn-config",
+        ])
+        .arg(&config)
+        .args(["-o", "unwrap"])
+        .current_dir(&pkg)
+        .env("PATH", path_with_bin())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let k = kinds(&out);
+    for want in ["EMQX", "StatefulSet", "PodMonitor", "Ingress"] {
+        assert!(k.iter().any(|x| x == want), "{want} missing in {k:?}");
+    }
+}
+
 #[test]
 fn kpt_fn_render_runs_the_package_pipeline() {
     let Some(kpt) = tool("kpt") else { return };
@@ -302,6 +337,18 @@ fn argocd_plugin_generates_manifests_in_the_sidecar_environment() {
     assert_eq!(bad.status.code(), Some(1), "{}", text(&bad.stderr));
     assert!(bad.stdout.is_empty());
     assert!(text(&bad.stderr).contains("`maybe` is not true or false"));
+
+    // The `settings` parameter carries a whole Settings document: here a PodMonitor.
+    let extras = argocd(
+        "generate",
+        &app,
+        &[(
+            "PARAM_SETTINGS",
+            "apiVersion: emqx-render/v1alpha1\nkind: Settings\nmonitoring:\n  interval: 15s\n",
+        )],
+    );
+    assert!(extras.status.success(), "{}", text(&extras.stderr));
+    assert!(text(&extras.stdout).contains("kind: PodMonitor"));
 }
 
 #[test]
