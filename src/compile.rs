@@ -119,6 +119,173 @@ fn secrets_from_settings(c: &mut model::Cluster, settings: &Settings) -> Vec<Dia
     out
 }
 
+/// An EMQXAPIKey, for the v3beta1 cluster it names: (namespace, cluster, key, where).
+type KeyFor<'a> = (String, String, model::KeyRef, &'a spec::Locator);
+
+/// What every cluster is compiled with.
+struct Ctx<'a> {
+    settings: &'a Settings,
+    keys: &'a [KeyFor<'a>],
+    over: &'a Overrides,
+    at_settings: &'a (dyn Fn(Vec<Diagnostic>) -> Diagnostics + Sync),
+}
+
+/// A compiled cluster, before the checks across clusters.
+struct ClusterPart {
+    key: (String, String),
+    name_at: Option<crate::diag::Loc>,
+    note: ClusterNote,
+    /// The Secret cert-manager writes for it.
+    tls_secret: Option<(String, String)>,
+}
+
+/// What one document gives the render.
+#[derive(Default)]
+struct Part {
+    diags: Diagnostics,
+    refusals: Diagnostics,
+    objects: Vec<Object>,
+    cluster: Option<ClusterPart>,
+}
+
+/// With `Overrides::yaml_text`: each object's YAML text, its JSON tree dropped.
+fn to_text(objects: &mut [Object], diags: &mut Diagnostics) {
+    for o in objects {
+        match crate::output::object_yaml(&o.value, &o.kind, &o.name) {
+            Ok(t) => {
+                o.text = Some(t);
+                o.value = serde_json::Value::Null;
+            }
+            Err(e) => diags.push(Diagnostic::error("internal", "", e.to_string())),
+        }
+    }
+}
+
+impl Ctx<'_> {
+    fn document(&self, d: &Document) -> Part {
+        let mut part = Part::default();
+        let settings = self.settings;
+        let (cluster, at) = match d {
+            Document::Cluster(c) => {
+                let problems = validate::check(c);
+                let invalid = problems.has_errors();
+                part.diags.extend(problems);
+                if invalid {
+                    return part;
+                }
+                let (cluster, problems) = model::normalize(c, settings);
+                part.diags.extend(problems);
+                (cluster, &c.at)
+            }
+            Document::ClusterV3(c) => {
+                let problems = validate::check_v3(c);
+                let invalid = problems.has_errors();
+                part.diags.extend(problems);
+                if invalid {
+                    return part;
+                }
+                let meta = c.doc.metadata.as_ref();
+                let name = meta.and_then(|m| m.name.clone()).unwrap_or_default();
+                let ns = meta
+                    .and_then(|m| m.namespace.clone())
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| settings.namespace.clone());
+                let mine: Vec<model::KeyRef> = self
+                    .keys
+                    .iter()
+                    .filter(|(kns, kname, _, _)| *kns == ns && *kname == name)
+                    .map(|(_, _, k, _)| k.clone())
+                    .collect();
+                let (cluster, problems) = model::v3::normalize(c, &mine, settings);
+                part.diags.extend(problems);
+                (cluster, &c.at)
+            }
+            Document::Passthrough(p) => {
+                part.objects.push(Object {
+                    api_version: p.api_version.clone(),
+                    kind: p.kind.clone(),
+                    namespace: p.namespace.clone(),
+                    name: p.name.clone(),
+                    value: p.object.clone(),
+                    text: None,
+                });
+                if self.over.yaml_text {
+                    to_text(&mut part.objects, &mut part.diags);
+                }
+                return part;
+            }
+            Document::Settings(..) | Document::ApiKey(..) => return part,
+        };
+        let Some(mut cluster) = cluster else {
+            return part;
+        };
+        let extras = located(at, secrets_from_settings(&mut cluster, settings));
+        let failed = extras.has_errors();
+        part.diags.extend(extras);
+        if failed {
+            return part;
+        }
+        let mut tls_secret = None;
+        if let Some(t) = &settings.extras.tls {
+            let problems = (self.at_settings)(crate::extras::tls::apply(&mut cluster, t));
+            let failed = problems.has_errors();
+            part.diags.extend(problems);
+            if failed {
+                return part;
+            }
+            if t.cert_manager.is_some() {
+                tls_secret = Some((
+                    cluster.namespace.clone(),
+                    crate::extras::tls::secret_name(&cluster, t),
+                ));
+            }
+        }
+        let problems = located(at, crate::guards::topology(&cluster));
+        if self.over.guards_as_refusals {
+            part.refusals.extend(problems);
+        } else {
+            let refused = problems.has_errors();
+            part.diags.extend(problems);
+            if refused {
+                return part;
+            }
+        }
+        let mut account = None;
+        if let Some(name) = &settings.service_account {
+            // The pods run under the created account; the spec's name, if any, names it.
+            let sa = cluster
+                .service_account_name
+                .clone()
+                .or_else(|| name.clone())
+                .unwrap_or_else(|| cluster.name.clone());
+            cluster.service_account_name = Some(sa.clone());
+            account = Some(build::service_account(&cluster, &sa));
+        }
+        let mut built = build::build(&cluster, settings.extras.network_policy.as_ref());
+        let (extra_objects, problems) = settings.extras.objects(&cluster, &built);
+        if !problems.is_empty() {
+            part.diags.extend((self.at_settings)(problems));
+            return part;
+        }
+        built.extend(extra_objects);
+        built.extend(account);
+        if settings.sync_waves {
+            build::add_sync_waves(&mut built);
+        }
+        if self.over.yaml_text {
+            to_text(&mut built, &mut part.diags);
+        }
+        part.objects = built;
+        part.cluster = Some(ClusterPart {
+            key: (cluster.namespace.clone(), cluster.name.clone()),
+            name_at: at.value(&spec::p("metadata.name")),
+            note: note(&cluster),
+            tls_secret,
+        });
+        part
+    }
+}
+
 /// Compiles every source into one manifest, or returns every problem found.
 pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnostics> {
     let mut diags = Diagnostics::default();
@@ -128,7 +295,11 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
         docs.extend(d);
         diags.extend(problems);
     }
-    let mut settings_docs = docs.iter().filter_map(|d| match d {
+    // Settings and API keys first; the clusters (and objects passed through) then go one by one.
+    let (meta, docs): (Vec<Document>, Vec<Document>) = docs
+        .into_iter()
+        .partition(|d| matches!(d, Document::Settings(..) | Document::ApiKey(..)));
+    let mut settings_docs = meta.iter().filter_map(|d| match d {
         Document::Settings(s, at) => Some((&**s, at)),
         _ => None,
     });
@@ -210,11 +381,10 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
                 .collect(),
         )
     };
-    let mut tls_secrets: std::collections::BTreeSet<(String, String)> = Default::default();
 
     // EMQXAPIKey documents: keys for the cluster they name, read from their Secret in the pod.
-    let mut keys: Vec<(String, String, model::KeyRef, &spec::Locator)> = Vec::new();
-    for d in &docs {
+    let mut keys: Vec<KeyFor<'_>> = Vec::new();
+    for d in &meta {
         if let Document::ApiKey(k) = d {
             let problems = validate::check_api_key(k);
             let invalid = problems.has_errors();
@@ -249,141 +419,12 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
         }
     }
 
-    let mut objects: Vec<Object> = Vec::new();
-    let mut notes: Vec<ClusterNote> = Vec::new();
-    let mut seen_clusters: std::collections::BTreeSet<(String, String)> = Default::default();
-    let mut refusals = Diagnostics::default();
-    for d in &docs {
-        let (cluster, at) = match d {
-            Document::Cluster(c) => {
-                let problems = validate::check(c);
-                let invalid = problems.has_errors();
-                diags.extend(problems);
-                if invalid {
-                    continue;
-                }
-                let (cluster, problems) = model::normalize(c, &settings);
-                diags.extend(problems);
-                (cluster, &c.at)
-            }
-            Document::ClusterV3(c) => {
-                let problems = validate::check_v3(c);
-                let invalid = problems.has_errors();
-                diags.extend(problems);
-                if invalid {
-                    continue;
-                }
-                let name = c
-                    .doc
-                    .metadata
-                    .as_ref()
-                    .and_then(|m| m.name.clone())
-                    .unwrap_or_default();
-                let ns = c
-                    .doc
-                    .metadata
-                    .as_ref()
-                    .and_then(|m| m.namespace.clone())
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| settings.namespace.clone());
-                let mine: Vec<model::KeyRef> = keys
-                    .iter()
-                    .filter(|(kns, kname, _, _)| *kns == ns && *kname == name)
-                    .map(|(_, _, k, _)| k.clone())
-                    .collect();
-                let (cluster, problems) = model::v3::normalize(c, &mine, &settings);
-                diags.extend(problems);
-                (cluster, &c.at)
-            }
-            Document::Passthrough(p) => {
-                objects.push(Object {
-                    api_version: p.api_version.clone(),
-                    kind: p.kind.clone(),
-                    namespace: p.namespace.clone(),
-                    name: p.name.clone(),
-                    value: p.object.clone(),
-                });
-                continue;
-            }
-            Document::Settings(..) | Document::ApiKey(..) => continue,
-        };
-        let Some(mut cluster) = cluster else { continue };
-        let extras = located(at, secrets_from_settings(&mut cluster, &settings));
-        let failed = extras.has_errors();
-        diags.extend(extras);
-        if failed {
-            continue;
-        }
-        if let Some(t) = &settings.extras.tls {
-            let problems = at_settings(crate::extras::tls::apply(&mut cluster, t));
-            let failed = problems.has_errors();
-            diags.extend(problems);
-            if failed {
-                continue;
-            }
-            let secret = (
-                cluster.namespace.clone(),
-                crate::extras::tls::secret_name(&cluster, t),
-            );
-            if t.cert_manager.is_some() && !tls_secrets.insert(secret.clone()) {
-                diags.extend(at_settings(vec![Diagnostic::error(
-                    "tls-secret-shared",
-                    "tls.secretName",
-                    format!("two clusters in namespace {} would have cert-manager write the same Secret {}", secret.0, secret.1),
-                )
-                .help("leave secretName out (each cluster gets <cluster>-tls), or render the clusters with separate Settings")]));
-                continue;
-            }
-        }
-        let problems = located(at, crate::guards::topology(&cluster));
-        if over.guards_as_refusals {
-            refusals.extend(problems);
-        } else {
-            let refused = problems.has_errors();
-            diags.extend(problems);
-            if refused {
-                continue;
-            }
-        }
-        let key = (cluster.namespace.clone(), cluster.name.clone());
-        if seen_clusters.contains(&key) {
-            diags.push(
-                Diagnostic::error(
-                    "duplicate-cluster",
-                    "metadata.name",
-                    format!("cluster {}/{} is defined twice", key.0, key.1),
-                )
-                .at(at.value(&spec::p("metadata.name")))
-                .help("give each cluster its own name or namespace"),
-            );
-            continue;
-        }
-        seen_clusters.insert(key);
-        notes.push(note(&cluster));
-        let mut account = None;
-        if let Some(name) = &settings.service_account {
-            // The pods run under the created account; the spec's name, if any, names it.
-            let sa = cluster
-                .service_account_name
-                .clone()
-                .or_else(|| name.clone())
-                .unwrap_or_else(|| cluster.name.clone());
-            cluster.service_account_name = Some(sa.clone());
-            account = Some(build::service_account(&cluster, &sa));
-        }
-        let mut built = build::build(&cluster, settings.extras.network_policy.as_ref());
-        let (extra_objects, problems) = settings.extras.objects(&cluster, &built);
-        if !problems.is_empty() {
-            diags.extend(at_settings(problems));
-            continue;
-        }
-        built.extend(extra_objects);
-        built.extend(account);
-        if settings.sync_waves {
-            build::add_sync_waves(&mut built);
-        }
-        objects.extend(built);
-    }
+    let ctx = Ctx {
+        settings: &settings,
+        keys: &keys,
+        over,
+        at_settings: &at_settings,
+    };
     let v3_clusters: Vec<(String, String)> = docs
         .iter()
         .filter_map(|d| match d {
@@ -399,6 +440,43 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
             _ => None,
         })
         .collect();
+    let parts = crate::par::map_owned(docs, 16, |d| ctx.document(&d));
+    let mut objects: Vec<Object> = Vec::new();
+    let mut notes: Vec<ClusterNote> = Vec::new();
+    let mut seen_clusters: std::collections::BTreeSet<(String, String)> = Default::default();
+    let mut tls_secrets: std::collections::BTreeSet<(String, String)> = Default::default();
+    let mut refusals = Diagnostics::default();
+    for part in parts {
+        diags.extend(part.diags);
+        refusals.extend(part.refusals);
+        if let Some(c) = part.cluster {
+            if !seen_clusters.insert(c.key.clone()) {
+                diags.push(
+                    Diagnostic::error(
+                        "duplicate-cluster",
+                        "metadata.name",
+                        format!("cluster {}/{} is defined twice", c.key.0, c.key.1),
+                    )
+                    .at(c.name_at)
+                    .help("give each cluster its own name or namespace"),
+                );
+                continue;
+            }
+            if let Some(secret) = c.tls_secret
+                && !tls_secrets.insert(secret.clone())
+            {
+                diags.extend(at_settings(vec![Diagnostic::error(
+                    "tls-secret-shared",
+                    "tls.secretName",
+                    format!("two clusters in namespace {} would have cert-manager write the same Secret {}", secret.0, secret.1),
+                )
+                .help("leave secretName out (each cluster gets <cluster>-tls), or render the clusters with separate Settings")]));
+                continue;
+            }
+            notes.push(c.note);
+        }
+        objects.extend(part.objects);
+    }
     for (ns, name, _, at) in &keys {
         if !v3_clusters
             .iter()

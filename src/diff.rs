@@ -347,6 +347,7 @@ mod tests {
             namespace: Some("ns".into()),
             name: name.into(),
             value,
+            text: None,
         }
     }
 

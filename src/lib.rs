@@ -17,6 +17,7 @@ pub mod krm;
 pub mod manifest;
 pub mod model;
 pub mod output;
+pub mod par;
 pub mod plan;
 pub mod settings;
 pub mod spec;

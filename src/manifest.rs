@@ -8,7 +8,11 @@ pub struct Object {
     pub kind: String,
     pub namespace: Option<String>,
     pub name: String,
+    /// The object (`Null` once `text` holds it).
     pub value: serde_json::Value,
+    /// The object as one YAML document (no `---`), when the render asked for text early
+    /// (`Overrides::yaml_text`) so that a fleet's JSON trees are never all held at once.
+    pub text: Option<String>,
 }
 
 /// Kinds in the order they are written: what others depend on comes first (namespaces and

@@ -187,6 +187,9 @@ pub struct Overrides {
     /// `plan`: topologies the image cannot run are refusals of the plan, reported beside a
     /// complete render, instead of errors that stop it.
     pub guards_as_refusals: bool,
+    /// Objects leave the compiler as YAML text (`Object::text`) instead of JSON trees: for a
+    /// render that only writes the YAML stream.
+    pub yaml_text: bool,
 }
 
 /// The settings a render runs with.

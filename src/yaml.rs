@@ -66,6 +66,48 @@ pub fn path_string(path: &[Seg]) -> String {
     s
 }
 
+/// Where the documents of a stream start, as (byte offset, lines before it), so that they can be
+/// parsed apart: at offset 0 and at every line that opens with the `---` marker (a marker at the
+/// start of a line always ends the document before it, even a block scalar). `None` when parsing
+/// apart could read differently: directives (`%`), end markers (`...`), or anchors (`&`), whose
+/// alias replay budget is for the whole input.
+pub fn document_starts(text: &str) -> Option<Vec<(usize, u32)>> {
+    if text.contains('&') {
+        return None;
+    }
+    let mut starts = vec![(0, 0)];
+    let mut offset = 0;
+    for (n, line) in text.split_inclusive('\n').enumerate() {
+        let marker = |m: &str| {
+            line.strip_prefix(m)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+        };
+        if line.starts_with('%') || marker("...") {
+            return None;
+        }
+        if n > 0 && marker("---") {
+            starts.push((offset, u32::try_from(n).unwrap_or(u32::MAX)));
+        }
+        offset += line.len();
+    }
+    Some(starts)
+}
+
+/// Moves every position of `node` down by `lines` (a document parsed apart from its stream).
+pub fn shift(node: &mut Node, lines: u32) {
+    node.pos.line = node.pos.line.saturating_add(lines);
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| shift(n, lines)),
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                k.pos.line = k.pos.line.saturating_add(lines);
+                shift(v, lines);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// A YAML syntax error with its position.
 #[derive(Debug, Clone, PartialEq)]
 pub struct YamlError {
@@ -373,6 +415,48 @@ fn clamp(v: u64) -> u32 {
 
 #[cfg(test)]
 mod tests {
+    /// A stream parsed apart at `document_starts`, positions shifted back into the stream.
+    fn load_apart(text: &str) -> Vec<Node> {
+        let starts = document_starts(text).unwrap();
+        let mut out = Vec::new();
+        for (i, (offset, lines)) in starts.iter().enumerate() {
+            let end = starts.get(i + 1).map_or(text.len(), |s| s.0);
+            for mut n in load(&text[*offset..end]).unwrap() {
+                shift(&mut n, *lines);
+                out.push(n);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn documents_parsed_apart_read_as_the_whole_stream() {
+        let mut text = String::from("# a fleet\n");
+        for i in 0..40 {
+            text.push_str(&format!(
+                "---\napiVersion: apps.emqx.io/v2beta1\nkind: EMQX\nmetadata: {{name: emqx-{i}}}\nspec:\n  config:\n    data: |\n      a = 1\n      ---x\n\n      b = \"--- \"\n  list:\n  - one\n  -   two\n"
+            ));
+        }
+        // An empty document, a marker with content on its line, a block scalar the marker ends.
+        text.push_str("---\n---\n--- {a: 1}\n--- |\n  kept\n---\nlast: true\n");
+        let whole = load(&text).unwrap();
+        assert_eq!(whole.len(), 43);
+        assert_eq!(load_apart(&text), whole);
+    }
+
+    #[test]
+    fn streams_that_could_read_differently_are_not_split() {
+        assert!(document_starts("%YAML 1.2\n---\na: 1\n").is_none());
+        assert!(document_starts("a: 1\n...\n---\nb: 2\n").is_none());
+        assert!(document_starts("a: &x 1\n---\nb: *x\n").is_none());
+        assert_eq!(
+            document_starts("a: 1\n---\nb: 2\n").unwrap(),
+            [(0, 0), (5, 1)]
+        );
+        // A marker must stand alone or be followed by a space.
+        assert_eq!(document_starts("a: 1\n----\n").unwrap(), [(0, 0)]);
+    }
+
     use super::*;
 
     #[test]

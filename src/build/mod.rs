@@ -135,6 +135,7 @@ pub fn object<T: Serialize + k8s_openapi::Resource>(o: &T, namespace: &str, name
         namespace: Some(namespace.to_string()),
         name: name.to_string(),
         value: serde_json::to_value(o).unwrap_or(serde_json::Value::Null),
+        text: None,
     }
 }
 
@@ -195,5 +196,6 @@ pub fn custom<S: Serialize>(
         namespace,
         name,
         value,
+        text: None,
     }
 }

@@ -135,6 +135,7 @@ fn parse_rendered(text: &str, path: &Path) -> anyhow::Result<Vec<Object>> {
             namespace: s("/metadata/namespace"),
             name,
             value,
+            text: None,
         });
     }
     Ok(out)

@@ -137,6 +137,7 @@ pub fn overrides(
         flags,
         fallback_namespace,
         guards_as_refusals: false,
+        yaml_text: false,
         settings_layers,
     };
     Ok((over, warnings))

@@ -101,6 +101,10 @@ pub fn run(a: RenderArgs) -> anyhow::Result<ExitCode> {
         },
         a.settings.as_deref(),
     )?;
+    let mut over = over;
+    // Only the YAML stream on stdout: objects can leave the compiler as text.
+    over.yaml_text =
+        matches!(a.format, Format::Yaml) && a.output_dir.is_none() && a.check.is_none();
     let compiled = match compile(&sources, &over) {
         Ok(c) => c,
         Err(d) => {
@@ -185,14 +189,13 @@ pub fn run(a: RenderArgs) -> anyhow::Result<ExitCode> {
         std::mem::forget(compiled);
         return Ok(ExitCode::SUCCESS);
     }
-    let text = match a.format {
-        Format::Yaml => output::to_yaml(&compiled.manifest)?,
-        Format::Json => output::to_json(&compiled.manifest)?,
-    };
     print_diagnostics(&compiled.diagnostics.0, a.quiet)?;
     io::stderr().lock().write_all(notes.as_bytes())?;
-    let mut out = io::stdout().lock();
-    out.write_all(text.as_bytes())?;
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    match a.format {
+        Format::Yaml => output::write_yaml(&compiled.manifest, &mut out)?,
+        Format::Json => out.write_all(output::to_json(&compiled.manifest)?.as_bytes())?,
+    }
     out.flush()?;
     // The process ends here: handing a fleet's objects back to the allocator one by one took
     // a sixth of a 1000-cluster render.

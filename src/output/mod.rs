@@ -83,7 +83,10 @@ pub fn to_yaml(m: &Manifest) -> Result<String, SerializeError> {
         let mut out = String::new();
         for o in objects {
             out.push_str("---\n");
-            out.push_str(&object_yaml(&o.value, &o.kind, &o.name)?);
+            match &o.text {
+                Some(t) => out.push_str(t),
+                None => out.push_str(&object_yaml(&o.value, &o.kind, &o.name)?),
+            }
         }
         Ok(out)
     }
@@ -117,6 +120,20 @@ pub fn to_yaml(m: &Manifest) -> Result<String, SerializeError> {
         out.push_str(&p?);
     }
     Ok(out)
+}
+
+/// Writes the YAML stream of `to_yaml` to `w`; objects already held as text go out without
+/// being gathered into one string first.
+pub fn write_yaml(m: &Manifest, w: &mut impl std::io::Write) -> anyhow::Result<()> {
+    if m.objects().iter().any(|o| o.text.is_none()) {
+        w.write_all(to_yaml(m)?.as_bytes())?;
+        return Ok(());
+    }
+    for o in m.objects() {
+        w.write_all(b"---\n")?;
+        w.write_all(o.text.as_deref().unwrap_or_default().as_bytes())?;
+    }
+    Ok(())
 }
 
 /// A `v1` `List` holding every object, pretty-printed.

@@ -132,6 +132,7 @@ mod tests {
             namespace: Some("mqtt".into()),
             name: "x".into(),
             value,
+            text: None,
         }
     }
 

@@ -168,11 +168,42 @@ pub fn p(s: &str) -> Vec<Seg> {
     out
 }
 
-/// Reads every document of a source. Problems are returned all together.
+/// Reads every document of a source. Problems are returned all together. A fleet's documents
+/// are parsed apart across the cores when the stream allows it (`yaml::document_starts`).
 pub fn load(source: &Source) -> (Vec<Document>, Diagnostics) {
-    let mut diags = Diagnostics::default();
     let text: Arc<str> = Arc::from(source.text.as_str());
-    let nodes = match yaml::load(&source.text) {
+    let Some(starts) = yaml::document_starts(&source.text).filter(|s| s.len() >= 16) else {
+        return load_part(source, &text, &source.text, 0);
+    };
+    let pieces: Vec<(&str, u32)> = starts
+        .iter()
+        .enumerate()
+        .map(|(i, (offset, lines))| {
+            let end = starts.get(i + 1).map_or(source.text.len(), |s| s.0);
+            (&source.text[*offset..end], *lines)
+        })
+        .collect();
+    let parts = crate::par::map(&pieces, 16, |(piece, lines)| {
+        load_part(source, &text, piece, *lines)
+    });
+    let mut docs = Vec::new();
+    let mut diags = Diagnostics::default();
+    for (d, problems) in parts {
+        docs.extend(d);
+        diags.extend(problems);
+    }
+    (docs, diags)
+}
+
+/// The documents of `part`, a piece of `source` that starts after `lines` lines.
+fn load_part(
+    source: &Source,
+    text: &Arc<str>,
+    part: &str,
+    lines: u32,
+) -> (Vec<Document>, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let nodes = match yaml::load(part) {
         Ok(n) => n,
         Err(e) => {
             let (code, help) = if e.message.starts_with(yaml::LIMIT_PREFIX) {
@@ -190,7 +221,7 @@ pub fn load(source: &Source) -> (Vec<Document>, Diagnostics) {
                 Diagnostic::error(code, "", e.message)
                     .at(e.pos.map(|p| Loc {
                         file: source.name.clone(),
-                        line: p.line,
+                        line: p.line.saturating_add(lines),
                         col: p.col,
                     }))
                     .help(help),
@@ -199,7 +230,10 @@ pub fn load(source: &Source) -> (Vec<Document>, Diagnostics) {
         }
     };
     let mut docs = Vec::new();
-    for node in nodes {
+    for mut node in nodes {
+        if lines > 0 {
+            yaml::shift(&mut node, lines);
+        }
         let at = Locator {
             file: source.name.clone(),
             root: node,

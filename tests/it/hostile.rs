@@ -169,3 +169,63 @@ fn a_fleet_render_reads_back_for_diff() {
     assert!(one > 4);
     assert_eq!(docs.len(), 300 * one);
 }
+
+/// A fleet is parsed apart and compiled across the cores; what comes out is what its clusters
+/// render one by one, gathered kind by kind in the clusters' order.
+#[test]
+fn a_fleet_renders_as_its_clusters_one_by_one() {
+    let spec = std::fs::read_to_string(root().join("examples/production-v2beta1.yaml")).unwrap();
+    let clusters: Vec<String> = (0..40)
+        .map(|i| spec.replacen("name: emqx\n", &format!("name: emqx-{i:02}\n"), 1))
+        .collect();
+    let yaml = |text: &str| -> String {
+        let over = Overrides {
+            yaml_text: true,
+            ..Default::default()
+        };
+        let c = compile(
+            &[Source {
+                name: "fleet.yaml".into(),
+                text: text.to_string(),
+            }],
+            &over,
+        )
+        .unwrap();
+        emqx_render::output::to_yaml(&c.manifest).unwrap()
+    };
+    let docs = |s: String| -> Vec<String> {
+        s.split("---\n")
+            .filter(|d| !d.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let kind = |d: &str| {
+        d.lines()
+            .find_map(|l| l.strip_prefix("kind: "))
+            .unwrap()
+            .to_string()
+    };
+    let singles: Vec<Vec<String>> = clusters.iter().map(|c| docs(yaml(c))).collect();
+    let mut kinds: Vec<String> = Vec::new();
+    for d in &singles[0] {
+        if !kinds.contains(&kind(d)) {
+            kinds.push(kind(d));
+        }
+    }
+    let expected: Vec<String> = kinds
+        .iter()
+        .flat_map(|k| {
+            singles
+                .iter()
+                .flatten()
+                .filter(move |d| kind(d) == *k)
+                .cloned()
+        })
+        .collect();
+    let fleet = docs(yaml(&clusters.join("---\n")));
+    assert_eq!(fleet.len(), 40 * singles[0].len());
+    assert!(
+        fleet == expected,
+        "the fleet render differs from its clusters one by one"
+    );
+}
