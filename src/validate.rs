@@ -95,41 +95,17 @@ pub fn check(spec: &ClusterSpec) -> Diagnostics {
 
     let alias = s.emqx_template.as_ref().and_then(|t| t.image.clone());
     match (&s.image, &alias) {
-        (None, None) => err(
-            "missing-image",
-            &p("spec"),
-            "spec.image is required".into(),
-            "set spec.image, e.g. `emqx/emqx:5.8.6`",
-        ),
-        (None, Some(_)) if !v1 => {}
         (Some(i), Some(a)) if i != a => err(
             "image-conflict",
             &p("spec.emqxTemplate.image"),
             format!("spec.emqxTemplate.image `{a}` differs from spec.image `{i}`"),
             "remove spec.emqxTemplate; spec.image is the field the operator reads",
         ),
-        (Some(i), _) if i.trim().is_empty() => err(
-            "missing-image",
-            &p("spec.image"),
-            "spec.image is empty".into(),
-            "set spec.image, e.g. `emqx/emqx:5.8.6`",
-        ),
-        _ => {}
+        // v2alpha1's `emqxTemplate.image` alone names the image.
+        (None, Some(_)) => {}
+        (image, _) => check_image(image.as_deref(), "emqx/emqx:5.8.6", &mut err),
     }
-    if let Some(pp) = &s.image_pull_policy
-        && !["Always", "IfNotPresent", "Never"].contains(&pp.as_str())
-    {
-        let hint = crate::diag::did_you_mean(pp, ["Always", "IfNotPresent", "Never"])
-            .map_or("use Always, IfNotPresent or Never".to_string(), |m| {
-                format!("did you mean `{m}`?")
-            });
-        err(
-            "invalid-enum",
-            &p("spec.imagePullPolicy"),
-            format!("`{pp}` is not a pull policy"),
-            &hint,
-        );
-    }
+    check_pull_policy(s.image_pull_policy.as_deref(), &mut err);
     if let Some(mode) = s.config.as_ref().and_then(|c| c.mode.as_deref())
         && mode != "Merge"
         && mode != "Replace"
@@ -406,31 +382,8 @@ pub fn check_v3(spec: &crate::spec::ClusterSpecV3) -> Diagnostics {
         );
     };
     check_meta(&meta, &mut err);
-    match s.image.as_deref() {
-        None => err(
-            "missing-image",
-            &p("spec"),
-            "spec.image is required".into(),
-            "set spec.image, e.g. `emqx/emqx-enterprise:5.10.1`",
-        ),
-        Some(i) if i.trim().is_empty() => err(
-            "missing-image",
-            &p("spec.image"),
-            "spec.image is empty".into(),
-            "set spec.image, e.g. `emqx/emqx-enterprise:5.10.1`",
-        ),
-        _ => {}
-    }
-    if let Some(pp) = &s.image_pull_policy
-        && !["Always", "IfNotPresent", "Never"].contains(&pp.as_str())
-    {
-        err(
-            "invalid-enum",
-            &p("spec.imagePullPolicy"),
-            format!("`{pp}` is not a pull policy"),
-            "use Always, IfNotPresent or Never",
-        );
-    }
+    check_image(s.image.as_deref(), "emqx/emqx-enterprise:5.10.1", &mut err);
+    check_pull_policy(s.image_pull_policy.as_deref(), &mut err);
     check_domain_and_history(
         s.cluster_domain.as_deref(),
         s.revision_history_limit,
@@ -739,6 +692,44 @@ fn check_domain_and_history(cluster_domain: Option<&str>, history: Option<i32>, 
 }
 
 /// `metadata.name` and `metadata.namespace` of a cluster.
+/// `spec.image`: given and not blank (`example` goes into the hint).
+fn check_image(image: Option<&str>, example: &str, err: Report<'_>) {
+    match image {
+        None => err(
+            "missing-image",
+            &p("spec"),
+            "spec.image is required".into(),
+            &format!("set spec.image, e.g. `{example}`"),
+        ),
+        Some(i) if i.trim().is_empty() => err(
+            "missing-image",
+            &p("spec.image"),
+            "spec.image is empty".into(),
+            &format!("set spec.image, e.g. `{example}`"),
+        ),
+        _ => {}
+    }
+}
+
+/// `spec.imagePullPolicy`: one of Kubernetes' three, with a did-you-mean for a near miss.
+fn check_pull_policy(policy: Option<&str>, err: Report<'_>) {
+    const POLICIES: [&str; 3] = ["Always", "IfNotPresent", "Never"];
+    if let Some(pp) = policy
+        && !POLICIES.contains(&pp)
+    {
+        let hint = crate::diag::did_you_mean(pp, POLICIES)
+            .map_or("use Always, IfNotPresent or Never".to_string(), |m| {
+                format!("did you mean `{m}`?")
+            });
+        err(
+            "invalid-enum",
+            &p("spec.imagePullPolicy"),
+            format!("`{pp}` is not a pull policy"),
+            &hint,
+        );
+    }
+}
+
 fn check_meta(meta: &ObjectMeta, err: Report<'_>) {
     match meta.name.as_deref() {
         None | Some("") => err(

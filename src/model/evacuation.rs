@@ -10,6 +10,7 @@
 use k8s_openapi::api::core::v1 as core;
 
 use super::Cluster;
+use super::defaults as d;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::guards::is_enterprise;
 use crate::spec::{Locator, p};
@@ -32,6 +33,22 @@ pub const EVICTION_BUDGET: i64 = 120;
 pub const SHUTDOWN_BUDGET: i64 = 30;
 
 impl Evacuation {
+    /// The spec's values with the operator's defaults for the ones left out (`wait_takeover`
+    /// has generation-specific defaults and is decided by the caller).
+    pub fn from_spec(
+        wait_health_check: Option<i32>,
+        conn_evict_rate: Option<i32>,
+        sess_evict_rate: Option<i32>,
+        wait_takeover: i32,
+    ) -> Evacuation {
+        Evacuation {
+            wait_health_check: wait_health_check.unwrap_or(d::WAIT_HEALTH_CHECK),
+            conn_evict_rate: conn_evict_rate.unwrap_or(d::EVICT_RATE),
+            sess_evict_rate: sess_evict_rate.unwrap_or(d::EVICT_RATE),
+            wait_takeover,
+        }
+    }
+
     /// The `preStop` shell script. A start that fails (a single node, nowhere to evacuate to)
     /// lets the pod stop at once; otherwise it waits for `prohibiting`, and Kubernetes ends the
     /// wait at the grace period in any case.

@@ -371,13 +371,19 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
     }
 
     let dashboard_service = service_template(
-        s.dashboard_service_template.as_ref(),
+        s.dashboard_service_template
+            .as_ref()
+            .map(TemplateParts::from),
+        V2_TEMPLATE_IGNORED,
         "spec.dashboardServiceTemplate",
         at,
         &mut diags,
     );
     let listeners_service = service_template(
-        s.listeners_service_template.as_ref(),
+        s.listeners_service_template
+            .as_ref()
+            .map(TemplateParts::from),
+        V2_TEMPLATE_IGNORED,
         "spec.listenersServiceTemplate",
         at,
         &mut diags,
@@ -411,17 +417,19 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
         .as_ref()
         .and_then(|u| u.evacuation_strategy.as_ref())
         .filter(|_| at.has(&p("spec.updateStrategy.evacuationStrategy")))
-        .map(|e| evacuation::Evacuation {
-            wait_health_check: e.wait_health_check.unwrap_or(d::WAIT_HEALTH_CHECK),
-            conn_evict_rate: e.conn_evict_rate.unwrap_or(d::EVICT_RATE),
-            sess_evict_rate: e.sess_evict_rate.unwrap_or(d::EVICT_RATE),
-            // v2 defaults the field to 10; in v2beta1 an unset (0) wait is left out of the
-            // operator's call, so EMQX's own default applies.
-            wait_takeover: match (spec.version, e.wait_takeover) {
-                (ApiVersion::V2, w) => w.unwrap_or(d::WAIT_TAKEOVER),
-                (_, Some(w)) if w > 0 => w,
-                _ => d::EMQX_WAIT_TAKEOVER,
-            },
+        .map(|e| {
+            evacuation::Evacuation::from_spec(
+                e.wait_health_check,
+                e.conn_evict_rate,
+                e.sess_evict_rate,
+                // v2 defaults the field to 10; in v2beta1 an unset (0) wait is left out of the
+                // operator's call, so EMQX's own default applies.
+                match (spec.version, e.wait_takeover) {
+                    (ApiVersion::V2, w) => w.unwrap_or(d::WAIT_TAKEOVER),
+                    (_, Some(w)) if w > 0 => w,
+                    _ => d::EMQX_WAIT_TAKEOVER,
+                },
+            )
         });
     let mut cluster = Cluster {
         name,
@@ -628,26 +636,46 @@ fn role(
     }
 }
 
-fn service_template(
-    tpl: Option<&v2::ServiceTemplate>,
+/// A Service template as either generation writes it: whether it is on, its labels and
+/// annotations, its spec.
+pub(crate) struct TemplateParts {
+    pub enabled: Option<bool>,
+    pub labels: Option<BTreeMap<String, String>>,
+    pub annotations: Option<BTreeMap<String, String>>,
+    pub spec: Option<core::ServiceSpec>,
+}
+
+impl From<&v2::ServiceTemplate> for TemplateParts {
+    fn from(t: &v2::ServiceTemplate) -> Self {
+        let meta = t.metadata.clone().unwrap_or_default();
+        TemplateParts {
+            enabled: t.enabled,
+            labels: meta.labels,
+            annotations: meta.annotations,
+            spec: t.spec.clone(),
+        }
+    }
+}
+
+/// Fields of a template the renderer sets itself, with why: warned about when written.
+pub(crate) const SELECTOR_IGNORED: (&str, &str) =
+    ("spec.selector", "the selector is set to the cluster's pods");
+
+/// The Service template at `base` (absent: the default Service; `enabled: false`: none).
+pub(crate) fn service_template(
+    t: Option<TemplateParts>,
+    ignored: &[(&str, &str)],
     base: &str,
     at: &crate::spec::Locator,
     diags: &mut Diagnostics,
 ) -> Option<ServiceTemplate> {
-    let Some(t) = tpl else {
+    let Some(t) = t else {
         return Some(ServiceTemplate::default());
     };
     if t.enabled == Some(false) {
         return None;
     }
-    for (field, why) in [
-        ("metadata.name", "emqx-render names the Service itself"),
-        (
-            "metadata.namespace",
-            "the Service lives in the cluster's namespace",
-        ),
-        ("spec.selector", "the selector is set to the cluster's pods"),
-    ] {
+    for (field, why) in ignored {
         let path = format!("{base}.{field}");
         if at.has(&p(&path)) {
             diags.push(
@@ -656,15 +684,24 @@ fn service_template(
             );
         }
     }
-    let meta = t.metadata.clone().unwrap_or_default();
-    let mut spec = t.spec.clone().unwrap_or_default();
+    let mut spec = t.spec.unwrap_or_default();
     spec.selector = None;
     Some(ServiceTemplate {
-        labels: meta.labels.unwrap_or_default(),
-        annotations: meta.annotations.unwrap_or_default(),
+        labels: t.labels.unwrap_or_default(),
+        annotations: t.annotations.unwrap_or_default(),
         spec,
     })
 }
+
+/// What a v2 template may set that the renderer sets itself.
+const V2_TEMPLATE_IGNORED: &[(&str, &str)] = &[
+    ("metadata.name", "emqx-render names the Service itself"),
+    (
+        "metadata.namespace",
+        "the Service lives in the cluster's namespace",
+    ),
+    SELECTOR_IGNORED,
+];
 
 /// User ports first, then the dashboard ports; an entry whose name or number was already seen
 /// is dropped (operator `MergeContainerPorts`). Nothing goes silently: each drop is a warning.

@@ -14,8 +14,9 @@ use super::config::{self as cfg};
 use super::defaults as d;
 use super::version::{self, Version};
 use super::{
-    ApiKeys, Cluster, ConfigFiles, Generation, KeyRef, Role, RoleKind, ServiceTemplate,
-    analyze_hocon, check_probe_ports, data_layout, default_rollout, merge_container_ports,
+    ApiKeys, Cluster, ConfigFiles, Generation, KeyRef, Role, RoleKind, SELECTOR_IGNORED,
+    TemplateParts, analyze_hocon, check_probe_ports, data_layout, default_rollout,
+    merge_container_ports, service_template,
 };
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::hocon::facts::ConfigFacts;
@@ -193,37 +194,16 @@ fn role(
     }
 }
 
-fn service_template(
-    t: Option<&v3::ServiceTemplate>,
-    base: &str,
-    at: &crate::spec::Locator,
-    diags: &mut Diagnostics,
-) -> Option<ServiceTemplate> {
-    let Some(t) = t else {
-        return Some(ServiceTemplate::default());
-    };
-    if t.enabled == Some(false) {
-        return None;
+impl From<&v3::ServiceTemplate> for TemplateParts {
+    fn from(t: &v3::ServiceTemplate) -> Self {
+        let meta = t.metadata.clone().unwrap_or_default();
+        TemplateParts {
+            enabled: t.enabled,
+            labels: meta.labels,
+            annotations: meta.annotations,
+            spec: t.spec.clone(),
+        }
     }
-    let path = format!("{base}.spec.selector");
-    if at.has(&p(&path)) {
-        diags.push(
-            Diagnostic::warning(
-                "field-ignored",
-                path.clone(),
-                "ignored: the selector is set to the cluster's pods",
-            )
-            .at(at.key(&p(&path))),
-        );
-    }
-    let meta = t.metadata.clone().unwrap_or_default();
-    let mut spec = t.spec.clone().unwrap_or_default();
-    spec.selector = None;
-    Some(ServiceTemplate {
-        labels: meta.labels.unwrap_or_default(),
-        annotations: meta.annotations.unwrap_or_default(),
-        spec,
-    })
 }
 
 /// The config files and facts of `config.roots`.
@@ -365,11 +345,13 @@ pub fn normalize(
         .evacuation_strategy
         .as_ref()
         .filter(|e| e.type_.as_deref() != Some("Disabled"))
-        .map(|e| super::evacuation::Evacuation {
-            wait_health_check: e.wait_health_check.unwrap_or(d::WAIT_HEALTH_CHECK),
-            conn_evict_rate: e.connection_eviction_rate.unwrap_or(d::EVICT_RATE),
-            sess_evict_rate: e.session_eviction_rate.unwrap_or(d::EVICT_RATE),
-            wait_takeover: e.wait_takeover.unwrap_or(d::WAIT_TAKEOVER),
+        .map(|e| {
+            super::evacuation::Evacuation::from_spec(
+                e.wait_health_check,
+                e.connection_eviction_rate,
+                e.session_eviction_rate,
+                e.wait_takeover.unwrap_or(d::WAIT_TAKEOVER),
+            )
         });
     let replicant_rollout = match &us.replicants {
         None => default_rollout(),
@@ -417,13 +399,19 @@ pub fn normalize(
         core,
         replicant,
         dashboard_service: service_template(
-            s.dashboard_service_template.as_ref(),
+            s.dashboard_service_template
+                .as_ref()
+                .map(TemplateParts::from),
+            &[SELECTOR_IGNORED],
             "spec.dashboardServiceTemplate",
             at,
             &mut diags,
         ),
         listeners_service: service_template(
-            s.listeners_service_template.as_ref(),
+            s.listeners_service_template
+                .as_ref()
+                .map(TemplateParts::from),
+            &[SELECTOR_IGNORED],
             "spec.listenersServiceTemplate",
             at,
             &mut diags,
