@@ -290,8 +290,7 @@ impl Ctx<'_> {
 pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut docs = Vec::new();
-    for s in sources {
-        let (d, problems) = spec::load(s);
+    for (d, problems) in crate::par::map(sources, 16, spec::load) {
         docs.extend(d);
         diags.extend(problems);
     }

@@ -102,9 +102,11 @@ pub fn run(a: RenderArgs) -> anyhow::Result<ExitCode> {
         a.settings.as_deref(),
     )?;
     let mut over = over;
-    // Only the YAML stream on stdout: objects can leave the compiler as text.
-    over.yaml_text =
-        matches!(a.format, Format::Yaml) && a.output_dir.is_none() && a.check.is_none();
+    // YAML on stdout or in a flat directory: objects can leave the compiler as text (the phased
+    // layout and --check read the objects themselves).
+    over.yaml_text = matches!(a.format, Format::Yaml)
+        && a.check.is_none()
+        && (a.output_dir.is_none() || matches!(a.layout, LayoutArg::Flat));
     let compiled = match compile(&sources, &over) {
         Ok(c) => c,
         Err(d) => {

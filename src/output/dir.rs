@@ -68,7 +68,10 @@ fn directory(
         };
         out.push((
             format!("{prefix}{name}"),
-            format!("---\n{}", object_yaml(&o.value, &o.kind, &o.name)?),
+            match &o.text {
+                Some(t) => format!("---\n{t}"),
+                None => format!("---\n{}", object_yaml(&o.value, &o.kind, &o.name)?),
+            },
         ));
         names.push(name);
     }
