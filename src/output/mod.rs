@@ -2,6 +2,7 @@
 //! that serializes manifests.
 
 pub mod dir;
+mod emit;
 pub mod phases;
 pub mod text;
 
@@ -66,6 +67,16 @@ impl serde::Serialize for Emit<'_> {
 
 /// One YAML document (without the `---` line).
 pub fn object_yaml(
+    value: &serde_json::Value,
+    kind: &str,
+    name: &str,
+) -> Result<String, SerializeError> {
+    emit::document(value, kind, name)
+}
+
+/// One YAML document as serde-saphyr writes it: the reference `object_yaml` must equal.
+#[doc(hidden)]
+pub fn reference_yaml(
     value: &serde_json::Value,
     kind: &str,
     name: &str,
