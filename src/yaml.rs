@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+mod fast;
+
 use serde::Deserialize;
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
@@ -115,18 +117,18 @@ pub struct YamlError {
     pub pos: Option<Pos>,
 }
 
-/// Parses every document of a YAML stream. Empty documents are dropped.
 /// Events that aliases may replay in one input: far more than any real spec uses.
 pub const MAX_ALIAS_REPLAY: usize = 100_000;
 
 /// How a YAML error about the reader's safety budget starts.
 pub const LIMIT_PREFIX: &str = "the YAML grows beyond emqx-render's limits";
 
-pub fn load(text: &str) -> Result<Vec<Node>, YamlError> {
-    // Fleets and their renders are big (a 1000-cluster render is 9000 documents and millions of
-    // nodes): the whole-input budgets are raised far above serde-saphyr's defaults, which cost
-    // memory only in proportion to the input. What multiplies input, alias replay, stays tight.
-    let options = serde_saphyr::options! {
+/// serde-saphyr's options for reading specs. Fleets and their renders are big (a 1000-cluster
+/// render is 9000 documents and millions of nodes): the whole-input budgets are raised far above
+/// serde-saphyr's defaults, which cost memory only in proportion to the input. What multiplies
+/// input, alias replay, stays tight.
+fn options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
         budget: serde_saphyr::budget! {
             max_documents: 1_000_000,
@@ -137,7 +139,21 @@ pub fn load(text: &str) -> Result<Vec<Node>, YamlError> {
         alias_limits: serde_saphyr::alias_limits! {
             max_total_replayed_events: MAX_ALIAS_REPLAY,
         },
-    };
+    }
+}
+
+/// Parses every document of a YAML stream. Empty documents are dropped. Plain data is read on
+/// the fast path (`fast`); everything else, and every error, the full way.
+pub fn load(text: &str) -> Result<Vec<Node>, YamlError> {
+    if let Some(nodes) = fast::load(text) {
+        return Ok(nodes);
+    }
+    load_full(text)
+}
+
+/// The full reader (serde-saphyr's deserializer): every YAML feature, its errors and limits.
+fn load_full(text: &str) -> Result<Vec<Node>, YamlError> {
+    let options = options();
     match serde_saphyr::from_multiple_with_options::<Option<Node>>(text, options) {
         Ok(docs) => Ok(docs.into_iter().flatten().collect()),
         Err(e) => {
@@ -415,6 +431,105 @@ fn clamp(v: u64) -> u32 {
 
 #[cfg(test)]
 mod tests {
+    /// The fast path reads `text` as the full reader does, or leaves it to it.
+    fn same_both_ways(text: &str) -> bool {
+        match fast::load(text) {
+            Some(fast) => {
+                assert_eq!(Ok(fast), load_full(text), "{text}");
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn the_fast_path_reads_every_spec_file_as_the_full_reader() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut read_fast = 0;
+        let mut files = 0;
+        for dir in [
+            "examples",
+            "golden/errors",
+            "golden/examples",
+            "golden/diff",
+            "tests/data",
+        ] {
+            let mut stack = vec![root.join(dir)];
+            while let Some(d) = stack.pop() {
+                let Ok(entries) = std::fs::read_dir(&d) else {
+                    continue;
+                };
+                for e in entries.flatten() {
+                    let p = e.path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                        let Ok(text) = std::fs::read_to_string(&p) else {
+                            continue;
+                        };
+                        files += 1;
+                        if same_both_ways(&text) {
+                            read_fast += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(files > 100, "{files}");
+        // Nearly all of them are plain data.
+        assert!(read_fast * 10 > files * 8, "{read_fast} of {files}");
+    }
+
+    #[test]
+    fn the_fast_path_agrees_on_tricky_scalars_and_leaves_the_rest() {
+        for (i, text) in [
+            "a: 1\nb: -2\nc: 1.5\nd: 0x1F\ne: 0o17\nf: 007\ng: 1_000\nh: 12:30\ni: 1e3\nj: 0\nk: -0\nl: 123456789012345678901\nm: -9223372036854775808\nn: 18446744073709551615\n",
+            "a: yes\nb: No\nc: ON\nd: off\ne: y\nf: n\ng: ~\nh: null\ni: Null\nj:\nk: ''\n",
+            "a: .inf\nb: -.Inf\nc: .nan\nd: inf\ne: NaN\nf: +1\ng: '1'\nh: \"true\"\n",
+            "yes: 1\n1: a\n~: b\n0x10: c\n'q': d\n\"dq\": e\n",
+            "a: [1, two, {b: c}]\nd: {e: [f, 3]}\n",
+            "a: |\n  x\n  y\nb: >-\n  folded\n  text\nc: plain\n  continued\n",
+            "# c\na: 1 # trailing\n# more\nb:\n  - 1\n  - - 2\n    - 3\n",
+            "---\n---\na: 1\n--- |\n  text\n---\n~\n---\nb: [",
+            "a: 1\na: 2\n",
+            "a: &x 1\nb: *x\n",
+            "<<: {a: 1}\n",
+            "a: !!str 1\n",
+            "? [a]\n: b\n",
+            "a: \"0.0.0.0:1883\"\nb: 0.0.0.0:1883\nc: 2026-01-01\nd: 1.0.0\n",
+        ]
+        .iter()
+        .enumerate()
+        {
+            // Plain data must be read fast (the third holds non-finite floats, which the full
+            // reader refuses).
+            assert!(same_both_ways(text) || i == 2 || i >= 7, "{text}");
+        }
+        // What the fast path must leave to the full reader.
+        for text in [
+            "a: 1\na: 2\n",
+            "a: &x 1\nb: *x\n",
+            "<<: {a: 1}\n",
+            "a: !!str 1\n",
+            "b: [",
+            "? [a]\n: b\n",
+        ] {
+            assert!(fast::load(text).is_none(), "{text}");
+        }
+        let deep = format!("{}x{}", "[".repeat(60), "]".repeat(60));
+        assert!(fast::load(&deep).is_none());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        /// YAML written by serde-saphyr from generated values reads the same both ways.
+        #[test]
+        fn generated_documents_read_the_same_both_ways(v in crate::output::arbitrary_value()) {
+            let text = crate::output::reference_yaml(&v, "", "").unwrap();
+            let _ = same_both_ways(&text);
+        }
+    }
+
     /// A stream parsed apart at `document_starts`, positions shifted back into the stream.
     fn load_apart(text: &str) -> Vec<Node> {
         let starts = document_starts(text).unwrap();

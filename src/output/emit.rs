@@ -155,12 +155,13 @@ pub fn document(v: &J, kind: &str, name: &str) -> Result<String, SerializeError>
     }
 }
 
+/// Generated values with tricky strings, for the tests that compare writers and readers.
 #[cfg(test)]
-mod tests {
+pub(crate) mod strategies {
     use proptest::prelude::*;
     use serde_json::Value as J;
 
-    fn text() -> impl Strategy<Value = String> {
+    pub fn text() -> impl Strategy<Value = String> {
         prop_oneof![
             "[a-zA-Z/][a-zA-Z0-9._/-]{0,12}",
             "[ -~\\n\\té\\u{85}]{0,16}",
@@ -215,7 +216,7 @@ mod tests {
         ]
     }
 
-    fn value() -> impl Strategy<Value = J> {
+    pub fn value() -> impl Strategy<Value = J> {
         let leaf = prop_oneof![
             text().prop_map(J::String),
             any::<i64>().prop_map(J::from),
@@ -232,6 +233,14 @@ mod tests {
             ]
         })
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::Value as J;
+
+    use super::strategies::{text, value};
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]

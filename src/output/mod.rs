@@ -3,6 +3,8 @@
 
 pub mod dir;
 mod emit;
+#[cfg(test)]
+pub(crate) use emit::strategies::value as arbitrary_value;
 pub mod phases;
 pub mod text;
 
