@@ -67,7 +67,7 @@ impl Manifest {
 
     /// Pairs of objects with the same group, kind, namespace and name.
     pub fn duplicates(&self) -> Vec<&Object> {
-        let mut seen = std::collections::BTreeSet::new();
+        let mut seen = std::collections::HashSet::with_capacity(self.objects.len());
         let mut dups = Vec::new();
         for o in &self.objects {
             let group = o.api_version.rsplit_once('/').map_or("", |(g, _)| g);
