@@ -1,11 +1,13 @@
 //! Work split across the cores in order: used for fleets (many documents, many clusters).
 
+/// A worker's results. A worker that panicked (a bug) takes the process down with its panic,
+/// never leaving a silent gap in the output.
+fn joined<R>(h: std::thread::ScopedJoinHandle<'_, Vec<R>>) -> Vec<R> {
+    h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+}
+
 /// `f` over `items`, results in order; inputs of fewer than `min` items stay on one thread.
-pub fn map<T: Sync, R: Send + Default>(
-    items: &[T],
-    min: usize,
-    f: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
+pub fn map<T: Sync, R: Send>(items: &[T], min: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     if threads < 2 || items.len() < min.max(2) {
         return items.iter().map(&f).collect();
@@ -17,22 +19,13 @@ pub fn map<T: Sync, R: Send + Default>(
             .chunks(size)
             .map(|c| s.spawn(move || c.iter().map(f).collect::<Vec<R>>()))
             .collect();
-        handles
-            .into_iter()
-            // A panicking thread is a bug; its part is left empty rather than taking the
-            // process down without a message.
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+        handles.into_iter().flat_map(joined).collect()
     })
 }
 
 /// As `map`, taking the items: each is dropped as soon as `f` is done with it, so a fleet's
 /// inputs are released while its outputs are made.
-pub fn map_owned<T: Send, R: Send + Default>(
-    items: Vec<T>,
-    min: usize,
-    f: impl Fn(T) -> R + Sync,
-) -> Vec<R> {
+pub fn map_owned<T: Send, R: Send>(items: Vec<T>, min: usize, f: impl Fn(T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     if threads < 2 || items.len() < min.max(2) {
         return items.into_iter().map(&f).collect();
@@ -52,10 +45,7 @@ pub fn map_owned<T: Send, R: Send + Default>(
             .into_iter()
             .map(|c| s.spawn(move || c.into_iter().map(f).collect::<Vec<R>>()))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+        handles.into_iter().flat_map(joined).collect()
     })
 }
 
