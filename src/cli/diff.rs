@@ -32,12 +32,18 @@ pub struct DiffArgs {
     /// Colour the diff (auto: when stdout is a terminal and NO_COLOR is unset).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+    /// A Settings document laid over each spec's, as `render --settings` does.
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
 }
 
 /// Objects of one side. A file holding an `apps.emqx.io` resource is rendered first; a
 /// directory (flat or phased `--output-dir`) is read with its subdirectories, leaving out the
 /// kustomizations and the Flux objects.
-pub(crate) fn load_side(path: &Path) -> anyhow::Result<Result<Manifest, ExitCode>> {
+pub(crate) fn load_side(
+    path: &Path,
+    settings: Option<&Path>,
+) -> anyhow::Result<Result<Manifest, ExitCode>> {
     if path.is_dir() {
         let files: Vec<String> = output::dir::existing_files(path)
             .with_context(|| format!("reading directory {}", path.display()))?
@@ -57,7 +63,7 @@ pub(crate) fn load_side(path: &Path) -> anyhow::Result<Result<Manifest, ExitCode
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     if holds_spec(&text) {
-        return Ok(compile_file(path, text)?.map(|c| c.manifest));
+        return Ok(compile_file(path, text, settings)?.map(|c| c.manifest));
     }
     Ok(Ok(Manifest::new(parse_rendered(&text, path)?)))
 }
@@ -74,8 +80,9 @@ pub(crate) fn holds_spec(text: &str) -> bool {
 pub(crate) fn compile_file(
     path: &Path,
     text: String,
+    settings: Option<&Path>,
 ) -> anyhow::Result<Result<crate::compile::Compiled, ExitCode>> {
-    let (mut over, _) = overrides(Layer::default(), None)?;
+    let (mut over, _) = overrides(Layer::default(), settings)?;
     over.guards_as_refusals = true;
     let source = Source {
         name: path.display().to_string(),
@@ -172,11 +179,11 @@ fn paint(diff: &str, color: bool) -> String {
 }
 
 pub fn run(a: DiffArgs) -> anyhow::Result<ExitCode> {
-    let old = match load_side(&a.old)? {
+    let old = match load_side(&a.old, a.settings.as_deref())? {
         Ok(m) => m,
         Err(code) => return Ok(code),
     };
-    let new = match load_side(&a.new)? {
+    let new = match load_side(&a.new, a.settings.as_deref())? {
         Ok(m) => m,
         Err(code) => return Ok(code),
     };

@@ -32,6 +32,9 @@ pub struct PlanArgs {
     /// The directory the runbook renders the phases into.
     #[arg(long, value_name = "DIR", default_value = "emqx-phases")]
     pub phases_dir: String,
+    /// A Settings document laid over each spec's, as `render --settings` does.
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
 }
 
 /// A word safe to paste into a shell.
@@ -167,11 +170,11 @@ pub fn run(a: PlanArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_ERROR));
     };
     // OLD: a spec, a rendered file or a directory, as `diff` reads it.
-    let old = match super::diff::load_side(&a.old)? {
+    let old = match super::diff::load_side(&a.old, a.settings.as_deref())? {
         Ok(m) => m,
         Err(code) => return Ok(code),
     };
-    let new = match super::diff::compile_file(&a.new, new_text)? {
+    let new = match super::diff::compile_file(&a.new, new_text, a.settings.as_deref())? {
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
@@ -193,8 +196,10 @@ pub fn run(a: PlanArgs) -> anyhow::Result<ExitCode> {
                     port: dashboard_port(&new.manifest, &c.namespace, &c.name),
                 })
                 .collect();
+            let settings = a.settings.as_ref().map(|f| sh(&f.display().to_string()));
             let runbook = crate::output::text::runbook(
                 &sh(&a.new.display().to_string()),
+                settings.as_deref(),
                 &sh(&a.phases_dir),
                 &clusters,
                 &p.phases,

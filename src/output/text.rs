@@ -50,6 +50,7 @@ pub struct RunbookCluster {
 /// `kubectl rollout status` and `emqx-render status`.
 pub fn runbook(
     spec: &str,
+    settings: Option<&str>,
     dir: &str,
     clusters: &[RunbookCluster],
     phases: &[crate::plan::Phase],
@@ -58,6 +59,7 @@ pub fn runbook(
         .get_template("runbook.txt")?
         .render(minijinja::context! {
             spec => spec,
+            settings => settings,
             dir => dir,
             clusters => minijinja::value::Serde(clusters),
             phases => minijinja::value::Serde(phases),

@@ -426,3 +426,72 @@ fn a_bad_settings_overlay_is_reported_in_its_own_file() {
     let err = String::from_utf8_lossy(&argo.stderr);
     assert!(err.contains("--> PARAM_SETTINGS:4:9"), "{err}");
 }
+
+/// `diff` and `plan` take the same `--settings` as `render`, and the runbook renders with it.
+#[test]
+fn diff_and_plan_take_the_settings_render_takes() {
+    let d = tmp("diff-plan-settings");
+    let spec = std::fs::read_to_string(root().join("examples/production-v2beta1.yaml")).unwrap();
+    std::fs::write(d.join("old.yaml"), &spec).unwrap();
+    std::fs::write(
+        d.join("new.yaml"),
+        spec.replace("emqx-enterprise:5.8.6", "emqx-enterprise:5.8.7"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("extras.yaml"),
+        "apiVersion: emqx-render/v1alpha1\nkind: Settings\nmonitoring:\n  interval: 15s\n",
+    )
+    .unwrap();
+    // Rendered with the extras, then compared with the spec and the same extras: only the
+    // image changes.
+    let rendered = ok(
+        &d,
+        &["render", "-q", "--settings", "extras.yaml", "old.yaml"],
+    );
+    std::fs::write(d.join("old-render.yaml"), rendered).unwrap();
+    let same = render(
+        &d,
+        &[
+            "diff",
+            "--settings",
+            "extras.yaml",
+            "old-render.yaml",
+            "old.yaml",
+        ],
+    );
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stdout)
+    );
+    let without = render(&d, &["diff", "old-render.yaml", "old.yaml"]);
+    assert_eq!(without.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&without.stdout).contains("removed: PodMonitor mqtt/emqx-metrics")
+    );
+
+    let plan = render(
+        &d,
+        &[
+            "plan",
+            "--settings",
+            "extras.yaml",
+            "old-render.yaml",
+            "new.yaml",
+        ],
+    );
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    assert!(
+        text.contains("emqx-render render new.yaml --settings extras.yaml --layout phases"),
+        "{text}"
+    );
+    assert!(!text.contains("PodMonitor"), "{text}");
+}
