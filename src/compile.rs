@@ -313,7 +313,7 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
     // Settings given from outside the input, laid over the input's own.
     let mut layer_docs: Vec<Document> = Vec::new();
     for src in &over.settings_layers {
-        let (d, problems) = spec::load(src);
+        let (d, problems) = spec::load_settings(src);
         diags.extend(problems);
         let before = layer_docs.len();
         for doc in d {

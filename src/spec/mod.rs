@@ -173,7 +173,7 @@ pub fn p(s: &str) -> Vec<Seg> {
 pub fn load(source: &Source) -> (Vec<Document>, Diagnostics) {
     let text: Arc<str> = Arc::from(source.text.as_str());
     let Some(starts) = yaml::document_starts(&source.text).filter(|s| s.len() >= 16) else {
-        return load_part(source, &text, &source.text, 0);
+        return load_part(source, &text, &source.text, 0, false);
     };
     let pieces: Vec<(&str, u32)> = starts
         .iter()
@@ -184,7 +184,7 @@ pub fn load(source: &Source) -> (Vec<Document>, Diagnostics) {
         })
         .collect();
     let parts = crate::par::map(&pieces, 16, |(piece, lines)| {
-        load_part(source, &text, piece, *lines)
+        load_part(source, &text, piece, *lines, false)
     });
     let mut docs = Vec::new();
     let mut diags = Diagnostics::default();
@@ -195,12 +195,21 @@ pub fn load(source: &Source) -> (Vec<Document>, Diagnostics) {
     (docs, diags)
 }
 
-/// The documents of `part`, a piece of `source` that starts after `lines` lines.
+/// A Settings layer (`--settings FILE`, the Argo CD parameter, a KRM functionConfig): a mapping
+/// without `apiVersion` and `kind` is taken as a Settings document.
+pub fn load_settings(source: &Source) -> (Vec<Document>, Diagnostics) {
+    let text: Arc<str> = Arc::from(source.text.as_str());
+    load_part(source, &text, &source.text, 0, true)
+}
+
+/// The documents of `part`, a piece of `source` that starts after `lines` lines; with
+/// `bare_settings`, a mapping without `apiVersion` and `kind` is a Settings document.
 fn load_part(
     source: &Source,
     text: &Arc<str>,
     part: &str,
     lines: u32,
+    bare_settings: bool,
 ) -> (Vec<Document>, Diagnostics) {
     let mut diags = Diagnostics::default();
     let nodes = match yaml::load(part) {
@@ -239,9 +248,17 @@ fn load_part(
             root: node,
             text: text.clone(),
         };
-        if let Some(d) = classify(at, &mut diags) {
-            docs.push(d);
-        }
+        let bare = bare_settings
+            && matches!(at.root.value, Value::Map(_))
+            && at.root.get("apiVersion").is_none()
+            && at.root.get("kind").is_none();
+        let doc = if bare {
+            deserialize_located::<SettingsDoc>(&at, crate::settings::fields_at, &mut diags)
+                .map(|s| Document::Settings(Box::new(s), at))
+        } else {
+            classify(at, &mut diags)
+        };
+        docs.extend(doc);
     }
     (docs, diags)
 }

@@ -425,6 +425,28 @@ fn a_bad_settings_overlay_is_reported_in_its_own_file() {
         .unwrap();
     let err = String::from_utf8_lossy(&argo.stderr);
     assert!(err.contains("--> PARAM_SETTINGS:4:9"), "{err}");
+    // A layer may leave out the apiVersion/kind header; its lines are still its own.
+    let bare = bin()
+        .current_dir(&d)
+        .args(["render", "-q", "emqx.yaml"])
+        .env("PARAM_SETTINGS", "monitoring:\n  intervall: 15s\n")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&bare.stderr);
+    assert!(err.contains("did you mean `interval`?"), "{err}");
+    assert!(err.contains("--> PARAM_SETTINGS:2:3"), "{err}");
+    let bare = bin()
+        .current_dir(&d)
+        .args(["render", "-q", "emqx.yaml"])
+        .env("PARAM_SETTINGS", "monitoring:\n  interval: 15s\n")
+        .output()
+        .unwrap();
+    assert!(
+        bare.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bare.stderr)
+    );
+    assert!(String::from_utf8_lossy(&bare.stdout).contains("kind: PodMonitor"));
 }
 
 /// `diff` and `plan` take the same `--settings` as `render`, and the runbook renders with it.
