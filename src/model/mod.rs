@@ -645,17 +645,24 @@ pub(crate) struct TemplateParts {
     pub spec: Option<core::ServiceSpec>,
 }
 
-impl From<&v2::ServiceTemplate> for TemplateParts {
-    fn from(t: &v2::ServiceTemplate) -> Self {
-        let meta = t.metadata.clone().unwrap_or_default();
-        TemplateParts {
-            enabled: t.enabled,
-            labels: meta.labels,
-            annotations: meta.annotations,
-            spec: t.spec.clone(),
+/// Both generations' templates have `enabled`, `metadata.labels/annotations` and `spec`.
+macro_rules! template_parts {
+    ($($t:ty),*) => {$(
+        impl From<&$t> for TemplateParts {
+            fn from(t: &$t) -> Self {
+                let meta = t.metadata.clone().unwrap_or_default();
+                TemplateParts {
+                    enabled: t.enabled,
+                    labels: meta.labels,
+                    annotations: meta.annotations,
+                    spec: t.spec.clone(),
+                }
+            }
         }
-    }
+    )*};
 }
+
+template_parts!(v2::ServiceTemplate, crate::spec::v3::ServiceTemplate);
 
 /// Fields of a template the renderer sets itself, with why: warned about when written.
 pub(crate) const SELECTOR_IGNORED: (&str, &str) =

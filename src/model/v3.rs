@@ -194,18 +194,6 @@ fn role(
     }
 }
 
-impl From<&v3::ServiceTemplate> for TemplateParts {
-    fn from(t: &v3::ServiceTemplate) -> Self {
-        let meta = t.metadata.clone().unwrap_or_default();
-        TemplateParts {
-            enabled: t.enabled,
-            labels: meta.labels,
-            annotations: meta.annotations,
-            spec: t.spec.clone(),
-        }
-    }
-}
-
 /// The config files and facts of `config.roots`.
 fn roots_layout(
     roots: &BTreeMap<String, serde_json::Value>,

@@ -117,14 +117,7 @@ fn network_policy_is_opt_in() {
         rules[0]["from"][0]["podSelector"]["matchLabels"]["apps.emqx.io/instance"],
         "emqx"
     );
-    let ports = |r: &serde_json::Value| -> Vec<i64> {
-        r["ports"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["port"].as_i64().unwrap())
-            .collect()
-    };
+    let ports = super::golden::rule_ports;
     assert_eq!(ports(&rules[0]), [4370, 5369]);
     // Clients from anywhere, on the default listeners and the dashboard, never 4370/5369.
     assert!(rules[1].get("from").is_none());
@@ -219,20 +212,7 @@ fn service_account_is_opt_in_and_removed_whole() {
 
 #[test]
 fn reads_standard_input() {
-    use std::io::Write;
-    let mut child = bin()
-        .args(["render", "-q", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(SLIM.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = super::golden::run_with_stdin(&["render", "-q", "-"], SLIM.as_bytes());
     assert!(out.status.success());
     assert!(text(&out.stdout).contains("name: emqx-core"));
 }

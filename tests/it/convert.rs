@@ -33,16 +33,7 @@ fn ports(v: &serde_json::Value) -> Vec<String> {
 }
 
 fn render(spec: &[u8]) -> Render {
-    use std::io::Write;
-    let mut child = bin()
-        .args(["render", "-q", "--format", "json", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(spec).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = super::golden::run_with_stdin(&["render", "-q", "--format", "json", "-"], spec);
     assert!(
         out.status.success(),
         "render failed:\n{}\n{}",

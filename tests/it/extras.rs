@@ -308,14 +308,7 @@ fn network_policy_sources_split_listener_and_dashboard_rules() {
         .as_array()
         .unwrap()
         .clone();
-    let ports = |r: &Value| -> Vec<i64> {
-        r["ports"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["port"].as_i64().unwrap())
-            .collect()
-    };
+    let ports = super::golden::rule_ports;
     assert_eq!(ports(&rules[0]), [4370, 5369]);
     assert_eq!(ports(&rules[1]), [1883, 8083, 8084, 8883]);
     assert_eq!(rules[1]["from"][1]["ipBlock"]["cidr"], "10.20.0.0/16");
@@ -360,20 +353,7 @@ fn settings_arrive_through_argo_cd_and_krm_too() {
         "items": [cluster_json],
         "functionConfig": settings_json,
     });
-    use std::io::Write;
-    let mut child = bin()
-        .arg("krm")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(list.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = super::golden::run_with_stdin(&["krm"], list.to_string().as_bytes());
     assert!(
         out.status.success(),
         "{}",

@@ -55,6 +55,30 @@ fn text(b: &[u8]) -> String {
     String::from_utf8(b.to_vec()).unwrap()
 }
 
+/// Runs the binary with `input` on standard input.
+pub fn run_with_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = bin()
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// The port numbers of a NetworkPolicy rule.
+pub fn rule_ports(rule: &serde_json::Value) -> Vec<i64> {
+    rule["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["port"].as_i64().unwrap())
+        .collect()
+}
+
 pub fn render(cwd: &Path, args: &[&str]) -> Output {
     bin().current_dir(cwd).args(args).output().unwrap()
 }

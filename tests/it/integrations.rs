@@ -73,12 +73,9 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).to_string()
 }
 
-#[test]
-fn kpt_fn_eval_runs_the_krm_function() {
-    let Some(kpt) = tool("kpt") else { return };
-    let pkg = scratch("kpt-eval");
-    copy_dir(&root().join("examples/kustomize/kpt"), &pkg);
-    let out = Command::new(&kpt)
+/// `kpt fn eval . --exec "emqx-render krm" --fn-config CONFIG -o unwrap` in `pkg`.
+fn kpt_eval(kpt: &Path, pkg: &Path, config: &Path) -> Output {
+    Command::new(kpt)
         .args([
             "fn",
             "eval",
@@ -86,14 +83,21 @@ fn kpt_fn_eval_runs_the_krm_function() {
             "--exec",
             "emqx-render krm",
             "--fn-config",
-            "emqx.yaml",
-            "-o",
-            "unwrap",
         ])
-        .current_dir(&pkg)
+        .arg(config)
+        .args(["-o", "unwrap"])
+        .current_dir(pkg)
         .env("PATH", path_with_bin())
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn kpt_fn_eval_runs_the_krm_function() {
+    let Some(kpt) = tool("kpt") else { return };
+    let pkg = scratch("kpt-eval");
+    copy_dir(&root().join("examples/kustomize/kpt"), &pkg);
+    let out = kpt_eval(&kpt, &pkg, Path::new("emqx.yaml"));
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(!out.stdout.is_empty(), "kpt printed nothing");
     let k = kinds(&out);
@@ -108,22 +112,7 @@ fn kpt_fn_eval_runs_the_krm_function() {
         spec.replace("replicas: 2", "replicas: -2"),
     )
     .unwrap();
-    let out = Command::new(&kpt)
-        .args([
-            "fn",
-            "eval",
-            ".",
-            "--exec",
-            "emqx-render krm",
-            "--fn-config",
-            "emqx.yaml",
-            "-o",
-            "unwrap",
-        ])
-        .current_dir(&pkg)
-        .env("PATH", path_with_bin())
-        .output()
-        .unwrap();
+    let out = kpt_eval(&kpt, &pkg, Path::new("emqx.yaml"));
     assert!(!out.status.success());
     assert!(
         text(&out.stderr)
@@ -146,21 +135,7 @@ fn kpt_fn_eval_takes_a_settings_function_config() {
         "apiVersion: emqx-render/v1alpha1\nkind: Settings\nmetadata:\n  name: emqx-extras\nmonitoring:\n  interval: 15s\ningress:\n  dashboard:\n    hosts: [emqx.example.com]\n",
     )
     .unwrap();
-    let out = Command::new(&kpt)
-        .args([
-            "fn",
-            "eval",
-            ".",
-            "--exec",
-            "emqx-render krm",
-            "--fn-config",
-        ])
-        .arg(&config)
-        .args(["-o", "unwrap"])
-        .current_dir(&pkg)
-        .env("PATH", path_with_bin())
-        .output()
-        .unwrap();
+    let out = kpt_eval(&kpt, &pkg, &config);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let k = kinds(&out);
     for want in ["EMQX", "StatefulSet", "PodMonitor", "Ingress"] {
