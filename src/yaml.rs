@@ -518,6 +518,11 @@ mod tests {
         }
         let deep = format!("{}x{}", "[".repeat(60), "]".repeat(60));
         assert!(fast::load(&deep).is_none());
+        // Many keys: read fast, duplicates still found once the mapping is large.
+        let many: String = (0..40).map(|i| format!("k{i}: {i}\n")).collect();
+        assert!(same_both_ways(&many));
+        assert!(fast::load(&format!("{many}k39: again\n")).is_none());
+        assert!(fast::load(&format!("{many}k3: again\n")).is_none());
     }
 
     proptest::proptest! {

@@ -7,7 +7,7 @@
 //! the two paths.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use granit_parser::{Event, Parser, ScalarStyle};
 
@@ -49,7 +49,32 @@ fn readable_alone(s: &str) -> bool {
 
 enum Frame {
     Seq(Pos, Vec<Node>),
-    Map(Pos, Vec<(Key, Node)>, Option<Key>),
+    Map(Pos, Vec<(Key, Node)>, Option<Key>, Names),
+}
+
+/// The keys of a mapping so far, for the duplicate check: a scan while few, a set once many
+/// (a hostile mapping of a million keys must not take quadratic time).
+#[derive(Default)]
+struct Names(Option<HashSet<String>>);
+
+/// Up to this many keys a mapping is scanned.
+const SCAN_KEYS: usize = 16;
+
+impl Names {
+    /// Records `name`; false if the mapping already has it.
+    fn insert(&mut self, name: &str, entries: &[(Key, Node)]) -> bool {
+        match &mut self.0 {
+            Some(set) => set.insert(name.to_string()),
+            None if entries.len() < SCAN_KEYS => !entries.iter().any(|(k, _)| k.name == name),
+            None => {
+                let mut set: HashSet<String> =
+                    entries.iter().map(|(k, _)| k.name.clone()).collect();
+                let fresh = set.insert(name.to_string());
+                self.0 = Some(set);
+                fresh
+            }
+        }
+    }
 }
 
 struct Reader {
@@ -106,7 +131,7 @@ impl Reader {
 
     /// Whether the next scalar is a mapping key.
     fn wants_key(&self) -> bool {
-        matches!(self.stack.last(), Some(Frame::Map(_, _, None)))
+        matches!(self.stack.last(), Some(Frame::Map(_, _, None, _)))
     }
 
     /// Puts a finished node where it belongs.
@@ -119,9 +144,9 @@ impl Reader {
                 }
             }
             Some(Frame::Seq(_, items)) => items.push(node),
-            Some(Frame::Map(_, entries, pending)) => {
+            Some(Frame::Map(_, entries, pending, names)) => {
                 let key = pending.take()?;
-                if entries.iter().any(|(k, _)| k.name == key.name) {
+                if !names.insert(&key.name, entries) {
                     return None;
                 }
                 entries.push((key, node));
@@ -164,7 +189,7 @@ pub fn load(text: &str) -> Option<Vec<Node>> {
                     if name == "<<" {
                         return None;
                     }
-                    if let Some(Frame::Map(_, _, pending)) = r.stack.last_mut() {
+                    if let Some(Frame::Map(_, _, pending, _)) = r.stack.last_mut() {
                         *pending = Some(Key { name, pos });
                     }
                 } else {
@@ -173,18 +198,20 @@ pub fn load(text: &str) -> Option<Vec<Node>> {
                 }
             }
             Event::SequenceStart(_, 0, None) => r.open(Frame::Seq(pos, Vec::new()))?,
-            Event::MappingStart(_, 0, None) => r.open(Frame::Map(pos, Vec::new(), None))?,
+            Event::MappingStart(_, 0, None) => {
+                r.open(Frame::Map(pos, Vec::new(), None, Names::default()))?
+            }
             Event::SequenceEnd | Event::MappingEnd => {
                 let node = match r.stack.pop()? {
                     Frame::Seq(pos, items) => Node {
                         pos,
                         value: Value::Seq(items),
                     },
-                    Frame::Map(pos, entries, None) => Node {
+                    Frame::Map(pos, entries, None, _) => Node {
                         pos,
                         value: Value::Map(entries),
                     },
-                    Frame::Map(_, _, Some(_)) => return None,
+                    Frame::Map(_, _, Some(_), _) => return None,
                 };
                 r.attach(node)?;
             }
