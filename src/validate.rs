@@ -261,22 +261,7 @@ pub fn check(spec: &ClusterSpec) -> Diagnostics {
             continue;
         };
         let base = format!("spec.{role}Template.spec");
-        if let Some(r) = rs.replicas {
-            let min = i32::from(role == "core");
-            if r < min {
-                let help = if role == "core" {
-                    "a cluster needs at least one core node"
-                } else {
-                    "use 0 for a cluster of core nodes only"
-                };
-                err(
-                    "replicas",
-                    &p(&format!("{base}.replicas")),
-                    format!("must be at least {min}, got {r}"),
-                    help,
-                );
-            }
-        }
+        check_replicas(role, rs.replicas, &base, &mut err);
         if rs.min_available.is_some() && rs.max_unavailable.is_some() {
             err(
                 "pdb-both",
@@ -528,21 +513,7 @@ pub fn check_v3(spec: &crate::spec::ClusterSpecV3) -> Diagnostics {
             continue;
         };
         let base = format!("spec.{role}Template.spec");
-        if let Some(r) = rs.replicas {
-            let min = i32::from(role == "core");
-            if r < min {
-                err(
-                    "replicas",
-                    &p(&format!("{base}.replicas")),
-                    format!("must be at least {min}, got {r}"),
-                    if role == "core" {
-                        "a cluster needs at least one core node"
-                    } else {
-                        "use 0 for a cluster of core nodes only"
-                    },
-                );
-            }
-        }
+        check_replicas(role, rs.replicas, &base, &mut err);
         if let Some(m) = rs.min_ready_seconds
             && m < 0
         {
@@ -692,6 +663,25 @@ fn check_domain_and_history(cluster_domain: Option<&str>, history: Option<i32>, 
 }
 
 /// `metadata.name` and `metadata.namespace` of a cluster.
+/// `<role>Template.spec.replicas`: at least one core; replicants may be 0.
+fn check_replicas(role: &str, replicas: Option<i32>, base: &str, err: Report<'_>) {
+    let min = i32::from(role == "core");
+    if let Some(r) = replicas
+        && r < min
+    {
+        err(
+            "replicas",
+            &p(&format!("{base}.replicas")),
+            format!("must be at least {min}, got {r}"),
+            if role == "core" {
+                "a cluster needs at least one core node"
+            } else {
+                "use 0 for a cluster of core nodes only"
+            },
+        );
+    }
+}
+
 /// `spec.image`: given and not blank (`example` goes into the hint).
 fn check_image(image: Option<&str>, example: &str, err: Report<'_>) {
     match image {

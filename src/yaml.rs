@@ -110,6 +110,17 @@ pub fn shift(node: &mut Node, lines: u32) {
     }
 }
 
+/// Words some YAML reader (1.1 or 1.2, or Rust's float parser) takes for a boolean, null or
+/// number, in any letter case: the fast reader and writer never treat them as plain text.
+const SPECIAL_WORDS: &[&str] = &[
+    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf", "infinity",
+];
+
+/// Whether `s` is one of `SPECIAL_WORDS`, in any letter case.
+pub(crate) fn is_special_word(s: &str) -> bool {
+    s.len() <= 8 && SPECIAL_WORDS.iter().any(|w| s.eq_ignore_ascii_case(w))
+}
+
 /// A YAML syntax error with its position.
 #[derive(Debug, Clone, PartialEq)]
 pub struct YamlError {

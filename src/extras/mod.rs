@@ -66,7 +66,7 @@ impl NetworkPolicyDoc {
         match self {
             NetworkPolicyDoc::Switch(true) => Some(NetworkPolicyRules::default()),
             NetworkPolicyDoc::Switch(false) => None,
-            NetworkPolicyDoc::Rules(r) => (r.enabled != Some(false)).then(|| r.clone()),
+            NetworkPolicyDoc::Rules(r) => r.on().then(|| r.clone()),
         }
     }
 }
@@ -106,12 +106,6 @@ pub struct IngressDoc {
     pub listener: Option<String>,
 }
 
-impl IngressDoc {
-    pub fn on(&self) -> bool {
-        self.enabled != Some(false)
-    }
-}
-
 /// `monitoring`: a Prometheus Operator PodMonitor (or ServiceMonitor) scraping
 /// `/api/v5/prometheus/stats` on every EMQX pod.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
@@ -131,12 +125,6 @@ pub struct MonitoringDoc {
     /// The Secret holding the API key Prometheus authenticates with (HTTP basic auth; EMQX 6.3
     /// and later require it unless `prometheus.enable_basic_auth = false`).
     pub api_key_secret: Option<ApiKeySecretDoc>,
-}
-
-impl MonitoringDoc {
-    pub fn on(&self) -> bool {
-        self.enabled != Some(false)
-    }
 }
 
 /// An API key in an existing Secret, by reference.
@@ -170,12 +158,6 @@ pub struct TlsDoc {
     pub ca_cert: Option<bool>,
 }
 
-impl TlsDoc {
-    pub fn on(&self) -> bool {
-        self.enabled != Some(false)
-    }
-}
-
 /// The cert-manager `Certificate` to write.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -198,6 +180,19 @@ pub struct CertManagerDoc {
     /// Renew this long before expiry, e.g. `360h`.
     pub renew_before: Option<String>,
 }
+
+/// An extra given as an object is on unless it says `enabled: false`.
+macro_rules! switchable {
+    ($($t:ty),*) => {$(
+        impl $t {
+            pub fn on(&self) -> bool {
+                self.enabled != Some(false)
+            }
+        }
+    )*};
+}
+
+switchable!(IngressDoc, MonitoringDoc, TlsDoc, NetworkPolicyRules);
 
 /// The extras that the Settings switch on, after the checks that need no cluster.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -8,12 +8,6 @@ use serde_json::Value as J;
 
 use super::SerializeError;
 
-/// Words a YAML 1.1 or 1.2 reader (or Rust's float parser) reads as something other than a
-/// string, in any letter case: never written plain here.
-const NOT_PLAIN: &[&str] = &[
-    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf", "infinity",
-];
-
 /// A string serde-saphyr writes as-is: starts with a letter or `/`, holds only letters, digits
 /// and `._/-`, and is not a word some reader takes for a boolean, null or number.
 fn plain_safe(s: &str) -> bool {
@@ -24,7 +18,7 @@ fn plain_safe(s: &str) -> bool {
     }
     b.iter()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'/' | b'-'))
-        && (b.len() > 8 || !NOT_PLAIN.iter().any(|w| s.eq_ignore_ascii_case(w)))
+        && !crate::yaml::is_special_word(s)
 }
 
 /// serde-saphyr's rendering of `value` as the value of a mapping entry: the text after `k: `,

@@ -96,13 +96,8 @@ pub fn fields_at(path: &[Seg]) -> &'static [&'static str] {
             "spec",
             "dashboardServiceTemplate" | "listenersServiceTemplate",
             "spec",
-        ] => fields_of::<core::ServiceSpec>(),
-        [
-            "spec",
-            "dashboardServiceTemplate" | "listenersServiceTemplate",
-            "spec",
-            "ports",
-        ] => fields_of::<core::ServicePort>(),
+            rest @ ..,
+        ] => service_spec_fields(rest),
         [.., last] => k8s_fields(last),
     }
 }
@@ -140,13 +135,8 @@ pub fn fields_at_v3(path: &[Seg]) -> &'static [&'static str] {
             "spec",
             "dashboardServiceTemplate" | "listenersServiceTemplate",
             "spec",
-        ] => fields_of::<core::ServiceSpec>(),
-        [
-            "spec",
-            "dashboardServiceTemplate" | "listenersServiceTemplate",
-            "spec",
-            "ports",
-        ] => fields_of::<core::ServicePort>(),
+            rest @ ..,
+        ] => service_spec_fields(rest),
         ["spec", _, "spec", "dnsConfig"] => fields_of::<core::PodDNSConfig>(),
         [.., last] => k8s_fields(last),
     }
@@ -160,6 +150,15 @@ pub fn fields_at_api_key(path: &[Seg]) -> &'static [&'static str] {
         ["spec", "emqxRef" | "secretRef"] => fields_of::<v3::NameRef>(),
         ["metadata"] => fields_of::<ObjectMeta>(),
         _ => &[],
+    }
+}
+
+/// Inside a Service template's `spec` (the same Kubernetes type in every generation).
+fn service_spec_fields(rest: &[&str]) -> &'static [&'static str] {
+    match rest {
+        [] => fields_of::<core::ServiceSpec>(),
+        ["ports"] => fields_of::<core::ServicePort>(),
+        [.., last] => k8s_fields(last),
     }
 }
 

@@ -253,8 +253,7 @@ fn load_part(
             && at.root.get("apiVersion").is_none()
             && at.root.get("kind").is_none();
         let doc = if bare {
-            deserialize_located::<SettingsDoc>(&at, crate::settings::fields_at, &mut diags)
-                .map(|s| Document::Settings(Box::new(s), at))
+            deserialize_settings(&at, &mut diags).map(|s| Document::Settings(Box::new(s), at))
         } else {
             classify(at, &mut diags)
         };
@@ -311,7 +310,7 @@ fn classify(at: Locator, diags: &mut Diagnostics) -> Option<Document> {
             );
             return None;
         }
-        let s = deserialize_located::<SettingsDoc>(&at, crate::settings::fields_at, diags)?;
+        let s = deserialize_settings(&at, diags)?;
         return Some(Document::Settings(Box::new(s), at));
     }
     let (group, version) = api.split_once('/').unwrap_or(("", api.as_str()));
@@ -582,7 +581,22 @@ pub fn deserialize_located<T: DeserializeOwned>(
     fields_at: fn(&[Seg]) -> &'static [&'static str],
     diags: &mut Diagnostics,
 ) -> Option<T> {
-    deserialize_with_hints(at, fields_at, &[], diags)
+    deserialize_typed(at, fields_at, &[], CRD_TYPE_HELP, diags)
+}
+
+/// The help for a value of the wrong type in an operator resource.
+const CRD_TYPE_HELP: &str =
+    "check the value's type against the EMQX CRD (a number, a string, a list or a mapping)";
+
+/// A Settings document (with or without its apiVersion/kind header).
+fn deserialize_settings(at: &Locator, diags: &mut Diagnostics) -> Option<SettingsDoc> {
+    deserialize_typed(
+        at,
+        crate::settings::fields_at,
+        &[],
+        "check the value's type against the Settings schema (`emqx-render schema`)",
+        diags,
+    )
 }
 
 /// v2beta1 fields that v3beta1 renamed or replaced, with what to write instead.
@@ -617,6 +631,17 @@ pub fn deserialize_with_hints<T: DeserializeOwned>(
     at: &Locator,
     fields_at: fn(&[Seg]) -> &'static [&'static str],
     hints: &[(&str, &str)],
+    diags: &mut Diagnostics,
+) -> Option<T> {
+    deserialize_typed(at, fields_at, hints, CRD_TYPE_HELP, diags)
+}
+
+/// The reader behind the others; `type_help` is the help for a value of the wrong type.
+fn deserialize_typed<T: DeserializeOwned>(
+    at: &Locator,
+    fields_at: fn(&[Seg]) -> &'static [&'static str],
+    hints: &[(&str, &str)],
+    type_help: &str,
     diags: &mut Diagnostics,
 ) -> Option<T> {
     let mut json = at.root.to_json();
@@ -675,18 +700,10 @@ pub fn deserialize_with_hints<T: DeserializeOwned>(
                 if is_sensitive(&path) {
                     msg = redact(&msg);
                 }
-                let settings = at
-                    .root
-                    .find(&p("kind"))
-                    .is_some_and(|k| k.value == Value::Str("Settings".into()));
                 diags.push(
                     Diagnostic::error("invalid-value", path_string(&path), msg)
                         .at(at.value(&path))
-                        .help(if settings {
-                            "check the value's type against the Settings schema (`emqx-render schema`)"
-                        } else {
-                            "check the value's type against the EMQX CRD (a number, a string, a list or a mapping)"
-                        }),
+                        .help(type_help),
                 );
                 if !prune(&mut json, &path) {
                     report_unknown(at, &unknown, fields_at, hints, diags);

@@ -16,15 +16,9 @@ use super::{Key, KeyText, Node, Pos, Value};
 /// Deeper than this goes the full way (serde-saphyr's depth budget is 64).
 const MAX_DEPTH: usize = 48;
 
-/// Words some reader takes for a boolean, null or number, in any letter case.
-const SPECIAL_WORDS: &[&str] = &[
-    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf", "infinity",
-];
-
 /// A plain scalar that can only be a string: starts with a letter and is no special word.
 fn plainly_text(s: &str) -> bool {
-    s.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
-        && (s.len() > 8 || !SPECIAL_WORDS.iter().any(|w| s.eq_ignore_ascii_case(w)))
+    s.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) && !super::is_special_word(s)
 }
 
 /// A plain decimal integer (`0`, `1883`, `-5`; no leading zero, sign `+`, `_` or radix), read as

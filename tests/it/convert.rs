@@ -14,23 +14,7 @@ struct Render {
     storage: Option<String>,
 }
 
-fn ports(v: &serde_json::Value) -> Vec<String> {
-    let mut p: Vec<String> = v["spec"]["ports"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| {
-            format!(
-                "{}:{}/{}",
-                p["name"].as_str().unwrap(),
-                p["port"],
-                p["protocol"].as_str().unwrap()
-            )
-        })
-        .collect();
-    p.sort();
-    p
-}
+use super::golden::service_ports as ports;
 
 fn render(spec: &[u8]) -> Render {
     let out = super::golden::run_with_stdin(&["render", "-q", "--format", "json", "-"], spec);

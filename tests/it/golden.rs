@@ -69,6 +69,25 @@ pub fn run_with_stdin(args: &[&str], input: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// A Service's ports as sorted `name:port/protocol` entries.
+pub fn service_ports(svc: &serde_json::Value) -> Vec<String> {
+    let mut p: Vec<String> = svc["spec"]["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            format!(
+                "{}:{}/{}",
+                p["name"].as_str().unwrap(),
+                p["port"],
+                p["protocol"].as_str().unwrap()
+            )
+        })
+        .collect();
+    p.sort();
+    p
+}
+
 /// The port numbers of a NetworkPolicy rule.
 pub fn rule_ports(rule: &serde_json::Value) -> Vec<i64> {
     rule["ports"]

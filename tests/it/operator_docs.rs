@@ -7,23 +7,7 @@ use std::collections::BTreeMap;
 use super::golden::{render, root, yaml_files};
 
 fn ports(svc: &serde_json::Value) -> String {
-    let mut v: Vec<String> = svc["spec"]["ports"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|p| {
-                    format!(
-                        "{}:{}/{}",
-                        p["name"].as_str().unwrap(),
-                        p["port"],
-                        p["protocol"].as_str().unwrap()
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v.join(" ")
+    super::golden::service_ports(svc).join(" ")
 }
 
 #[test]
