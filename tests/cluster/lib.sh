@@ -1,0 +1,88 @@
+# Shared by build.sh, up.sh and down.sh: the pinned components, where their builds are cached,
+# and small helpers. Sourced, never run.
+
+CLUSTER_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+MODULES="$CLUSTER_DIR/modules"
+
+# Kubernetes version of the control plane (README: "Kubernetes versions").
+KUBE_VERSION=v1.34.4
+
+# Flux's source CRDs (ExternalArtifact among them) ship in source-controller's module, at the
+# version of the source API that kustomize-controller v1.9.4 requires; they are read from the
+# module cache, never copied into the repository.
+FLUX_SOURCE_CRDS=github.com/fluxcd/source-controller@v1.9.0
+FLUX_KUSTOMIZE_CRDS=github.com/fluxcd/kustomize-controller@v1.9.4
+
+# The CRDs of the custom kinds the extras render (Certificate, PodMonitor, ServiceMonitor), at
+# the versions tests/crd-validate.py checks, read from the projects' modules like Flux's.
+CERT_MANAGER_CRDS=github.com/cert-manager/cert-manager@v1.17.1
+PROMETHEUS_CRDS=github.com/prometheus-operator/prometheus-operator@v0.80.1
+
+# component -> "module@version ..." that the preflight asks the proxy for (the top-level pins of
+# each wrapper module; the rest of the graph is in its go.sum).
+declare -A PREFLIGHT=(
+  [k8s]="k8s.io/kubernetes@$KUBE_VERSION k8s.io/api@v0.34.4 k8s.io/apiserver@v0.34.4"
+  [etcd]="go.etcd.io/etcd/server/v3@v3.6.16"
+  [kwok]="sigs.k8s.io/kwok@v0.7.0"
+  [flux]="github.com/fluxcd/kustomize-controller@v1.9.4 github.com/fluxcd/kustomize-controller/api@v1.9.4 $FLUX_SOURCE_CRDS"
+)
+COMPONENTS=(etcd k8s kwok flux)
+
+# The operator's pseudo-versions are not in the checksum database the proxy fronts (a lookup
+# answers 404); their hashes are pinned by the committed go.sum instead.
+export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/emqx/emqx-operator"
+export CGO_ENABLED=0
+# 2 cores here: as many Go compile jobs as cores.
+GO_PARALLEL="$(nproc)"
+
+CACHE_ROOT="${EMQX_RENDER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/emqx-render}/cluster"
+
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+note() { printf '[cluster] %s\n' "$*" >&2; }
+
+kube_ldflags() {
+  local minor
+  minor="$(echo "$KUBE_VERSION" | cut -d. -f2)"
+  printf '%s' "-s -w \
+ -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 \
+ -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean \
+ -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 \
+ -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+}
+
+# The cache key of a component: its pinned go.mod and go.sum, the Go version and the build
+# command (so a changed flag rebuilds), hashed.
+cache_key() {
+  local c="$1"
+  { cat "$MODULES/$c/go.mod" "$MODULES/$c/go.sum"; go env GOVERSION; build_recipe "$c"; } \
+    | sha256sum | cut -c1-16
+}
+
+bin_dir() { printf '%s/%s-%s/bin' "$CACHE_ROOT" "$1" "$(cache_key "$1")"; }
+
+# What each component builds (packages and flags), as one line used by both the build and the key.
+build_recipe() {
+  case "$1" in
+    k8s) printf 'go build -trimpath -tags=selinux,notest -ldflags=%s k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl' "$(kube_ldflags)" ;;
+    etcd) printf 'go build -trimpath -o etcd go.etcd.io/etcd/server/v3' ;;
+    kwok) printf 'go build -trimpath sigs.k8s.io/kwok/cmd/kwok' ;;
+    flux) printf 'go build -trimpath github.com/fluxcd/kustomize-controller' ;;
+    *) die "unknown component $1" ;;
+  esac
+}
+
+# Binaries each component must leave in its bin directory.
+declare -A PRODUCTS=(
+  [k8s]="kube-apiserver kube-controller-manager kube-scheduler kubectl"
+  [etcd]="etcd"
+  [kwok]="kwok"
+  [flux]="kustomize-controller"
+)
+
+# module_dir MODULE@VERSION: the module's directory in the module cache (downloading it).
+module_dir() {
+  local out
+  out="$(cd "${TMPDIR:-/tmp}" && GOFLAGS= go mod download -json "$1" 2>&1)" || die "could not download $1: $out"
+  python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["Dir"]) if "Dir" in d else sys.exit("no Dir: " + d.get("Error", ""))' <<<"$out" \
+    || die "could not download $1"
+}
