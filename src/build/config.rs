@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 
 use super::{default_labels, merged, meta, object};
@@ -65,6 +66,12 @@ pub fn literal_api_key_file(c: &Cluster) -> String {
         .collect()
 }
 
+/// A Secret's `data` (base64 in the output): the form the API server stores, so the rendered
+/// Secret reads back from the live object unchanged (`stringData` is folded into `data` on write).
+fn secret_data(key: &str, value: &str) -> BTreeMap<String, ByteString> {
+    BTreeMap::from([(key.to_string(), ByteString(value.as_bytes().to_vec()))])
+}
+
 pub fn secrets(c: &Cluster) -> Vec<Object> {
     let labels = merged(default_labels(c), &c.labels);
     let mut out = Vec::new();
@@ -72,7 +79,7 @@ pub fn secrets(c: &Cluster) -> Vec<Object> {
         let name = cookie_secret_name(c);
         let s = Secret {
             metadata: meta(c, name.clone(), labels.clone()),
-            string_data: Some(BTreeMap::from([(COOKIE_KEY.to_string(), cookie.clone())])),
+            data: Some(secret_data(COOKIE_KEY, cookie)),
             type_: Some("Opaque".into()),
             ..Default::default()
         };
@@ -82,10 +89,7 @@ pub fn secrets(c: &Cluster) -> Vec<Object> {
         let name = api_key_secret_name(c);
         let s = Secret {
             metadata: meta(c, name.clone(), labels),
-            string_data: Some(BTreeMap::from([(
-                API_KEY_KEY.to_string(),
-                literal_api_key_file(c),
-            )])),
+            data: Some(secret_data(API_KEY_KEY, &literal_api_key_file(c))),
             type_: Some("Opaque".into()),
             ..Default::default()
         };

@@ -62,7 +62,7 @@ pub fn stateful_set(c: &Cluster, checksum: &str) -> Object {
                     ..Default::default()
                 }),
             }),
-            min_ready_seconds: Some(r.min_ready_seconds),
+            min_ready_seconds: min_ready_seconds(r),
             revision_history_limit: Some(c.revision_history_limit),
             persistent_volume_claim_retention_policy: Some(
                 StatefulSetPersistentVolumeClaimRetentionPolicy {
@@ -111,7 +111,7 @@ pub fn deployment(c: &Cluster, checksum: &str) -> Option<Object> {
                     max_unavailable: Some(c.replicant_rollout.1.clone()),
                 }),
             }),
-            min_ready_seconds: Some(r.min_ready_seconds),
+            min_ready_seconds: min_ready_seconds(r),
             revision_history_limit: Some(c.revision_history_limit),
             template: template(c, r, checksum),
             ..Default::default()
@@ -142,4 +142,10 @@ pub fn pdbs(c: &Cluster) -> Vec<Object> {
         out.push(object(&pdb, &c.namespace, &name));
     }
     out
+}
+
+/// `minReadySeconds`, left out at its default 0: the API server does not store a zero, so a
+/// written 0 would never read back from the live object (a perpetual diff for Argo CD).
+fn min_ready_seconds(r: &Role) -> Option<i32> {
+    (r.min_ready_seconds != 0).then_some(r.min_ready_seconds)
 }

@@ -154,11 +154,13 @@ start kube-scheduler "$K8S/kube-scheduler" --kubeconfig="$K" \
   --authentication-kubeconfig="$K" --authorization-kubeconfig="$K" \
   --leader-elect=false --bind-address=127.0.0.1 --secure-port="$SCHED_PORT" --profiling=false
 start kwok "$KWOK" --kubeconfig="$K" --manage-all-nodes=true --cidr=10.244.0.0/16 \
-  --node-ip=10.0.0.1 --server-address="127.0.0.1:$KWOK_PORT"
+  --node-ip=10.0.0.1 --server-address="127.0.0.1:$KWOK_PORT" --node-lease-duration-seconds=40
 wait_for kube-controller-manager 60 curl -fsSk "https://127.0.0.1:$KCM_PORT/healthz"
 wait_for kube-scheduler 60 curl -fsSk "https://127.0.0.1:$SCHED_PORT/healthz"
 
-# Fake nodes in three zones; kwok keeps them Ready and runs their pods.
+# Fake nodes in three zones; kwok keeps them Ready and runs their pods. kwok renews a Lease per
+# node: without leases the nodes miss the controller manager's heartbeat grace now and then, it
+# marks their pods not ready, and kwok never marks them ready again (a rollout then stalls).
 for i in $(seq 0 $((NODES - 1))); do
   cat <<EOF
 ---
@@ -186,6 +188,10 @@ nodes_ready() {
   [[ "$("$KUBECTL" --kubeconfig="$K" get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c '^True$')" -eq "$NODES" ]]
 }
 wait_for kwok 120 nodes_ready
+node_leases() {
+  [[ "$("$KUBECTL" --kubeconfig="$K" -n kube-node-lease get leases -o name | grep -c kwok-node-)" -eq "$NODES" ]]
+}
+wait_for kwok 60 node_leases
 # The default ServiceAccount, which pods need, is made by the controller manager.
 wait_for kube-controller-manager 60 "$KUBECTL" --kubeconfig="$K" -n default get serviceaccount default
 

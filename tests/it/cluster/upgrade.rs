@@ -1,0 +1,190 @@
+//! The phased upgrade, run: the production example at 5.8.5 is applied and rolled out, then the
+//! runbook `emqx-render plan` prints for 5.8.6 is executed line by line with bash (`kubectl` and
+//! `emqx-render` on PATH), its `status` steps against the fake EMQX API (which reports a healthy
+//! 5.8.6 cluster; EMQX itself cannot run here). From the pods' and ReplicaSets' creation times and
+//! images: every core pod ran 5.8.6 and was Ready before the replicants' new ReplicaSet, or any
+//! of its pods, was created.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use super::super::fake_emqx::{self, KEY, Mode, SECRET, Scenario};
+use super::{Cluster, Pss, example, render, require, run, scratch, text, write};
+
+const CLASS: &str = "emqx-render-test";
+
+fn spec(ns: &str, image: &str) -> Value {
+    let mut s = example("production-v2beta1.yaml", ns);
+    s["spec"]["image"] = json!(image);
+    s["spec"]["coreTemplate"]["spec"]["volumeClaimTemplates"]["storageClassName"] = json!(CLASS);
+    s
+}
+
+/// Runs the runbook's command lines in order (bash, in `dir`); returns the lines it ran.
+fn run_runbook(c: &Cluster, runbook: &str, dir: &Path, emqx_url: &str) -> Vec<String> {
+    // `kubectl` and `emqx-render` as the runbook names them.
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for (name, target) in [
+        ("kubectl", c.kubectl.clone()),
+        ("emqx-render", env!("CARGO_BIN_EXE_emqx-render").into()),
+    ] {
+        let link = bin.join(name);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(target, link).unwrap();
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let mut ran = Vec::new();
+    for line in runbook.lines().map(str::trim) {
+        let command = line.starts_with("kubectl ") || line.starts_with("emqx-render ");
+        // A person runs the port-forward in another terminal and exports the API key: here the
+        // fake EMQX API stands in for both.
+        if !command || line.contains(" port-forward ") {
+            continue;
+        }
+        let out = run(
+            std::process::Command::new("bash")
+                .args(["-c", line])
+                .current_dir(dir)
+                .env("PATH", &path)
+                .env("KUBECONFIG", &c.kubeconfig)
+                .env("EMQX_URL", emqx_url)
+                .env("EMQX_API_KEY", KEY)
+                .env("EMQX_API_SECRET", SECRET),
+            None,
+        );
+        assert!(
+            out.status.success(),
+            "runbook step failed: {line}\n{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        ran.push(line.to_string());
+    }
+    ran
+}
+
+fn image(pod_template_or_pod: &Value) -> String {
+    pod_template_or_pod["spec"]["containers"][0]["image"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Checks the order from the live objects: the replicants' new ReplicaSet and its pods were made
+/// no earlier than the last core pod on the new image became Ready.
+pub fn cores_first(c: &Cluster, ns: &str, new_image: &str) -> Result<(), String> {
+    let cores = c.of_role(ns, "pods", "core");
+    if cores.len() != 3 || cores.iter().any(|p| image(p) != new_image) {
+        return Err(format!("not every core runs {new_image}"));
+    }
+    let cores_ready = cores
+        .iter()
+        .map(|p| {
+            p["status"]["conditions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["type"] == "Ready")
+                .and_then(|c| c["lastTransitionTime"].as_str())
+                .unwrap_or("9999")
+                .to_string()
+        })
+        .max()
+        .unwrap();
+    let new_sets: Vec<Value> = c
+        .of_role(ns, "replicasets", "replicant")
+        .into_iter()
+        .filter(|rs| image(&rs["spec"]["template"]) == new_image)
+        .collect();
+    let new_pods: Vec<Value> = c
+        .of_role(ns, "pods", "replicant")
+        .into_iter()
+        .filter(|p| image(p) == new_image)
+        .collect();
+    if new_sets.len() != 1 || new_pods.len() != 3 {
+        return Err(format!(
+            "{} new replicant ReplicaSets and {} new replicant pods",
+            new_sets.len(),
+            new_pods.len()
+        ));
+    }
+    for o in new_sets.iter().chain(&new_pods) {
+        // RFC 3339 UTC times of one format compare as text.
+        let made = o["metadata"]["creationTimestamp"].as_str().unwrap();
+        if made < cores_ready.as_str() {
+            return Err(format!(
+                "{} {} was created at {made}, before the last core was Ready on {new_image} ({cores_ready})",
+                o["kind"].as_str().unwrap_or("replicant object"),
+                o["metadata"]["name"].as_str().unwrap()
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn the_runbook_upgrades_every_core_before_any_replicant() {
+    let Some(c) = require() else { return };
+    let ns = c.namespace("upgrade", Pss::Restricted);
+    let dir = scratch("upgrade");
+    let (old_image, new_image) = ("emqx/emqx-enterprise:5.8.5", "emqx/emqx-enterprise:5.8.6");
+    c.volumes_for(&ns, "emqx-core", "emqx-core-data", 3, CLASS);
+
+    let old_render = render(&spec(&ns.name, old_image), &["-q"]);
+    write(&dir, "running.yaml", &old_render);
+    write(&dir, "emqx.yaml", &spec(&ns.name, new_image).to_string());
+    let out = c.apply(&ns.name, &super::docs(&old_render), false);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for w in ["statefulset/emqx-core", "deployment/emqx-replicant"] {
+        c.ok(
+            &["-n", &ns.name, "rollout", "status", w, "--timeout=180s"],
+            None,
+        );
+    }
+    // The old side really ran 5.8.5, so the upgrade replaces every pod.
+    assert!(
+        c.of_role(&ns.name, "pods", "replicant")
+            .iter()
+            .all(|p| image(p) == old_image)
+    );
+
+    let plan = run(
+        super::super::golden::bin().current_dir(&dir).args([
+            "plan",
+            "running.yaml",
+            "emqx.yaml",
+            "--phases-dir",
+            "phases",
+        ]),
+        None,
+    );
+    let runbook = text(&plan.stdout);
+    assert!(plan.status.success(), "{runbook}{}", text(&plan.stderr));
+    let fake = fake_emqx::start(Scenario::nodes("nodes-ee-5.8.6-healthy.json"), Mode::Http);
+    let ran = run_runbook(c, &runbook, &dir, &fake.url);
+    let kinds: Vec<&str> = ran
+        .iter()
+        .map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            match (w[0], w.get(1), w.get(3)) {
+                ("kubectl", Some(&"apply"), _) => "apply",
+                ("kubectl", _, Some(&"rollout")) => "rollout",
+                ("emqx-render", Some(s), _) => s,
+                _ => "other",
+            }
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "render", "apply", "rollout", "status", "apply", "rollout", "status"
+        ],
+        "{ran:#?}"
+    );
+    if let Err(e) = cores_first(c, &ns.name, new_image) {
+        panic!("{e}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
