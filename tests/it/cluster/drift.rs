@@ -95,4 +95,16 @@ fn the_read_back_check_sees_a_field_the_server_drops() {
         out,
         ["StatefulSet/x.spec.minReadySeconds: rendered 0, live has none"]
     );
+    // A Secret's values never reach the message.
+    let rendered = serde_json::json!({"kind": "Secret", "stringData": {"k": "s3cr3t"}, "data": {"j": "czNjcjN0"}});
+    let live = serde_json::json!({"kind": "Secret", "data": {"j": "b3RoZXI=", "k": "czNjcjN0"}});
+    let mut out = Vec::new();
+    not_in_live(&rendered, &live, "Secret/x", &mut out);
+    assert_eq!(
+        out,
+        [
+            "Secret/x.stringData: rendered <hidden>, live has none",
+            "Secret/x.data.j: rendered <hidden>, live <hidden>",
+        ]
+    );
 }

@@ -113,6 +113,9 @@ fn flux_applies_the_replicants_only_after_the_cores_are_ready() {
         "emqx-replicants",
     ) {
         Some(r) if r["reason"] == "DependencyNotReady" => Ok(()),
+        Some(r) if r["status"] == "True" => {
+            panic!("the replicant phase was applied while no core pod can run: {r}")
+        }
         other => Err(format!("{other:?}")),
     });
     for _ in 0..10 {

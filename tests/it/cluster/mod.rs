@@ -333,23 +333,43 @@ pub fn resource(obj: &Value) -> String {
 }
 
 /// Every field of `rendered` that does not read back with the same value from `live`, as
-/// `path: rendered ..., live ...` (lists must match item for item).
+/// `path: rendered ..., live ...` (lists must match item for item). Under a Secret's `data` or
+/// `stringData` only the path is told, never a value.
 pub fn not_in_live(rendered: &Value, live: &Value, path: &str, out: &mut Vec<String>) {
+    let secret = rendered["kind"] == "Secret";
+    compare(rendered, live, path, secret, out);
+}
+
+fn compare(rendered: &Value, live: &Value, path: &str, secret: bool, out: &mut Vec<String>) {
+    let shown = |v: &Value, hide: bool| {
+        if hide {
+            "<hidden>".to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    let hide = secret && (path.contains(".data") || path.contains(".stringData"));
     match (rendered, live) {
         (Value::Object(r), Value::Object(l)) => {
             for (k, v) in r {
+                let at = format!("{path}.{k}");
+                let hide = secret && (k == "data" || k == "stringData") || hide;
                 match l.get(k) {
-                    Some(lv) => not_in_live(v, lv, &format!("{path}.{k}"), out),
-                    None => out.push(format!("{path}.{k}: rendered {v}, live has none")),
+                    Some(lv) => compare(v, lv, &at, secret, out),
+                    None => out.push(format!("{at}: rendered {}, live has none", shown(v, hide))),
                 }
             }
         }
         (Value::Array(r), Value::Array(l)) if r.len() == l.len() => {
             for (i, (a, b)) in r.iter().zip(l).enumerate() {
-                not_in_live(a, b, &format!("{path}[{i}]"), out);
+                compare(a, b, &format!("{path}[{i}]"), secret, out);
             }
         }
-        (r, l) if r != l => out.push(format!("{path}: rendered {r}, live {l}")),
+        (r, l) if r != l => out.push(format!(
+            "{path}: rendered {}, live {}",
+            shown(r, hide),
+            shown(l, hide)
+        )),
         _ => {}
     }
 }

@@ -13,17 +13,33 @@ use super::{Cluster, Pss, docs, example, of_kind, render, require, wait_until};
 
 const CLASS: &str = "emqx-render-test";
 
-/// The container port a Service port's targetPort reaches in `pod`.
-fn resolve(target: &Value, pod: &Value) -> Option<i64> {
-    if let Some(n) = target.as_i64() {
-        return Some(n);
-    }
-    pod["spec"]["containers"]
-        .as_array()?
-        .iter()
+/// The port a Service port reaches in `pod`. A named targetPort must be a port one of the
+/// pod's containers declares; a numeric one must agree with the container port of the Service
+/// port's name where the pod declares one (the dashboard), and is taken as it is otherwise (EMQX
+/// listener and cluster ports are not container ports, as under the operator).
+fn resolve(port: &Value, pod: &Value) -> Result<i64, String> {
+    let declared: Vec<Value> = pod["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
         .flat_map(|c| c["ports"].as_array().cloned().unwrap_or_default())
-        .find(|p| p["name"] == *target)
-        .and_then(|p| p["containerPort"].as_i64())
+        .collect();
+    let by_name = |n: &Value| declared.iter().find(|p| p["name"] == *n);
+    let target = if port["targetPort"].is_null() {
+        &port["port"]
+    } else {
+        &port["targetPort"]
+    };
+    match (target.as_i64(), by_name(&port["name"])) {
+        (None, _) => by_name(target)
+            .and_then(|p| p["containerPort"].as_i64())
+            .ok_or_else(|| format!("targetPort {target} is no container port of the pods")),
+        (Some(n), Some(d)) if d["containerPort"].as_i64() != Some(n) => Err(format!(
+            "port {} targets {n}, but the pods declare it as {}",
+            port["name"], d["containerPort"]
+        )),
+        (Some(n), _) => Ok(n),
+    }
 }
 
 /// What a Service's EndpointSlices say, per port name: (port number, pod names).
@@ -65,13 +81,7 @@ pub fn check_service(c: &Cluster, ns: &str, svc: &Value, pods: &[Value]) -> Resu
         .collect();
     let mut want = Vec::new();
     for port in svc["spec"]["ports"].as_array().unwrap() {
-        let target = if port["targetPort"].is_null() {
-            port["port"].clone()
-        } else {
-            port["targetPort"].clone()
-        };
-        let number = resolve(&target, &pods[0])
-            .ok_or_else(|| format!("{name}: targetPort {target} is no port of the pods"))?;
+        let number = resolve(port, &pods[0]).map_err(|e| format!("Service {name}: {e}"))?;
         want.push((
             port["name"].as_str().unwrap_or("").to_string(),
             number,

@@ -124,31 +124,40 @@ pub fn cores_first(c: &Cluster, ns: &str, new_image: &str) -> Result<(), String>
     Ok(())
 }
 
+const OLD_IMAGE: &str = "emqx/emqx-enterprise:5.8.5";
+const NEW_IMAGE: &str = "emqx/emqx-enterprise:5.8.6";
+
+/// The 5.8.5 cluster applied and rolled out in `ns`; writes `running.yaml` (its render) and
+/// `emqx.yaml` (the 5.8.6 spec) into `dir`, and gives the 5.8.6 render.
+fn running_old(c: &Cluster, ns: &super::Ns, dir: &Path) -> String {
+    c.volumes_for(ns, "emqx-core", "emqx-core-data", 3, CLASS);
+    let old_render = render(&spec(&ns.name, OLD_IMAGE), &["-q"]);
+    write(dir, "running.yaml", &old_render);
+    write(dir, "emqx.yaml", &spec(&ns.name, NEW_IMAGE).to_string());
+    let out = c.apply(&ns.name, &super::docs(&old_render), false);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    rolled_out(c, &ns.name);
+    // The old side really runs 5.8.5, so the upgrade replaces every pod.
+    assert!(
+        c.of_role(&ns.name, "pods", "replicant")
+            .iter()
+            .all(|p| image(p) == OLD_IMAGE)
+    );
+    render(&spec(&ns.name, NEW_IMAGE), &["-q"])
+}
+
+fn rolled_out(c: &Cluster, ns: &str) {
+    for w in ["statefulset/emqx-core", "deployment/emqx-replicant"] {
+        c.ok(&["-n", ns, "rollout", "status", w, "--timeout=180s"], None);
+    }
+}
+
 #[test]
 fn the_runbook_upgrades_every_core_before_any_replicant() {
     let Some(c) = require() else { return };
     let ns = c.namespace("upgrade", Pss::Restricted);
     let dir = scratch("upgrade");
-    let (old_image, new_image) = ("emqx/emqx-enterprise:5.8.5", "emqx/emqx-enterprise:5.8.6");
-    c.volumes_for(&ns, "emqx-core", "emqx-core-data", 3, CLASS);
-
-    let old_render = render(&spec(&ns.name, old_image), &["-q"]);
-    write(&dir, "running.yaml", &old_render);
-    write(&dir, "emqx.yaml", &spec(&ns.name, new_image).to_string());
-    let out = c.apply(&ns.name, &super::docs(&old_render), false);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    for w in ["statefulset/emqx-core", "deployment/emqx-replicant"] {
-        c.ok(
-            &["-n", &ns.name, "rollout", "status", w, "--timeout=180s"],
-            None,
-        );
-    }
-    // The old side really ran 5.8.5, so the upgrade replaces every pod.
-    assert!(
-        c.of_role(&ns.name, "pods", "replicant")
-            .iter()
-            .all(|p| image(p) == old_image)
-    );
+    running_old(c, &ns, &dir);
 
     let plan = run(
         super::super::golden::bin().current_dir(&dir).args([
@@ -183,8 +192,26 @@ fn the_runbook_upgrades_every_core_before_any_replicant() {
         ],
         "{ran:#?}"
     );
-    if let Err(e) = cores_first(c, &ns.name, new_image) {
+    if let Err(e) = cores_first(c, &ns.name, NEW_IMAGE) {
         panic!("{e}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_order_check_catches_an_unphased_upgrade() {
+    // The same upgrade applied in one go, without the phases: the replicants roll while the
+    // cores still do, and the order check must say so.
+    let Some(c) = require() else { return };
+    let ns = c.namespace("unphased", Pss::Restricted);
+    let dir = scratch("unphased");
+    let new = running_old(c, &ns, &dir);
+    let out = c.apply(&ns.name, &super::docs(&new), false);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    rolled_out(c, &ns.name);
+    match cores_first(c, &ns.name, NEW_IMAGE) {
+        Err(e) => assert!(e.contains("before the last core was Ready"), "{e}"),
+        Ok(()) => panic!("an upgrade applied without phases passed the order check"),
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
