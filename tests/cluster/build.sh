@@ -16,13 +16,17 @@ have_all() {
 # Asks the module proxy for each top-level pin, outside any module (so nothing is rewritten).
 # Fails within seconds, naming the module, when one is not served.
 preflight() {
-  local c="$1" mv out tmp
+  local c="$1" mv out tmp wanted=() m
+  for m in ${PREFLIGHT[$c]}; do
+    wanted+=("$(pinned "$c" "$m")") || die "preflight for $c: $m is not pinned in tests/cluster/modules/$c/go.mod"
+  done
+  wanted+=(${PREFLIGHT_DATA[$c]:-})
   tmp="$(mktemp -d)"
-  for mv in ${PREFLIGHT[$c]}; do
+  for mv in "${wanted[@]}"; do
     if ! out="$(cd "$tmp" && GOFLAGS= timeout 120 go mod download -json "$mv" 2>&1)" \
        || grep -q '"Error"' <<<"$out"; then
       rm -rf "$tmp"
-      die "preflight for $c: the Go module proxy ($(go env GOPROXY)) did not serve $mv, pinned in tests/cluster/modules/$c/go.mod.
+      die "preflight for $c: the Go module proxy ($(go env GOPROXY)) did not serve $mv (pinned in tests/cluster/modules/$c/go.mod or tests/cluster/lib.sh).
   go said: $(grep -o '"Error": *"[^"]*"' <<<"$out" || tail -3 <<<"$out")
   Pick a served version (grep the module in the environment's Go package list, or try 'go list -m -versions ${mv%@*}'), update the wrapper module with 'go mod tidy', and commit go.mod and go.sum."
     fi

@@ -18,13 +18,17 @@ FLUX_KUSTOMIZE_CRDS=github.com/fluxcd/kustomize-controller@v1.9.4
 CERT_MANAGER_CRDS=github.com/cert-manager/cert-manager@v1.17.1
 PROMETHEUS_CRDS=github.com/prometheus-operator/prometheus-operator@v0.80.1
 
-# component -> "module@version ..." that the preflight asks the proxy for (the top-level pins of
-# each wrapper module; the rest of the graph is in its go.sum).
+# component -> the top-level modules of its wrapper module that the preflight asks the proxy for,
+# at the versions its go.mod pins (see pinned); the rest of the graph is in its go.sum.
 declare -A PREFLIGHT=(
-  [k8s]="k8s.io/kubernetes@$KUBE_VERSION k8s.io/api@v0.34.4 k8s.io/apiserver@v0.34.4"
-  [etcd]="go.etcd.io/etcd/server/v3@v3.6.16"
-  [kwok]="sigs.k8s.io/kwok@v0.7.0"
-  [flux]="github.com/fluxcd/kustomize-controller@v1.9.4 github.com/fluxcd/kustomize-controller/api@v1.9.4 $FLUX_SOURCE_CRDS"
+  [k8s]="k8s.io/kubernetes k8s.io/api k8s.io/apiserver"
+  [etcd]="go.etcd.io/etcd/server/v3"
+  [kwok]="sigs.k8s.io/kwok"
+  [flux]="github.com/fluxcd/kustomize-controller github.com/fluxcd/kustomize-controller/api"
+)
+# Module versions the preflight also asks for: data read from modules, not built.
+declare -A PREFLIGHT_DATA=(
+  [flux]="$FLUX_SOURCE_CRDS"
 )
 COMPONENTS=(etcd k8s kwok flux)
 
@@ -85,4 +89,19 @@ module_dir() {
   out="$(cd "${TMPDIR:-/tmp}" && GOFLAGS= go mod download -json "$1" 2>&1)" || die "could not download $1: $out"
   python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["Dir"]) if "Dir" in d else sys.exit("no Dir: " + d.get("Error", ""))' <<<"$out" \
     || die "could not download $1"
+}
+
+# pinned COMPONENT MODULE: MODULE@VERSION as the component's go.mod pins it (a replace directive's
+# version where there is one).
+pinned() {
+  (cd "$MODULES/$1" && GOFLAGS= go mod edit -json) | python3 -c '
+import json, sys
+mod, m = sys.argv[1], json.load(sys.stdin)
+for r in m.get("Replace") or []:
+    if r["Old"]["Path"] == mod and r["New"].get("Version"):
+        print(mod + "@" + r["New"]["Version"]); sys.exit()
+for r in m.get("Require") or []:
+    if r["Path"] == mod:
+        print(mod + "@" + r["Version"]); sys.exit()
+sys.exit(mod + " is not in the go.mod of this component")' "$2"
 }
