@@ -183,6 +183,48 @@ fn apply_spec_defaults(s: &mut v2::RoleSpec) {
         });
 }
 
+/// The CRD's structural defaults on Kubernetes types nested in a role's spec, which the API
+/// server applies wherever the parent object exists: a container port's `protocol` is `TCP`, a
+/// gRPC probe's `service` is empty. The operator reads the resource with them filled in (its
+/// v2alpha1 and v2beta1 CRDs carry them; the v2 and v3beta1 CRDs, made by the same generator
+/// from the same Kubernetes types, are taken to, and `TCP` is Kubernetes' own port default).
+/// Found by the operator oracle (tests/oracle/).
+pub(crate) fn nested_defaults(s: &mut v2::RoleSpec) {
+    fn ports(list: &mut Option<Vec<core::ContainerPort>>) {
+        for p in list.iter_mut().flatten() {
+            p.protocol.get_or_insert_with(|| "TCP".into());
+        }
+    }
+    fn probe(p: &mut Option<core::Probe>) {
+        if let Some(g) = p.as_mut().and_then(|p| p.grpc.as_mut()) {
+            g.service.get_or_insert_with(String::new);
+        }
+    }
+    ports(&mut s.ports);
+    for p in [
+        &mut s.liveness_probe,
+        &mut s.readiness_probe,
+        &mut s.startup_probe,
+    ] {
+        probe(p);
+    }
+    for c in s
+        .init_containers
+        .iter_mut()
+        .chain(s.extra_containers.iter_mut())
+        .flatten()
+    {
+        ports(&mut c.ports);
+        for p in [
+            &mut c.liveness_probe,
+            &mut c.readiness_probe,
+            &mut c.startup_probe,
+        ] {
+            probe(p);
+        }
+    }
+}
+
 /// Spec → model. Problems come back located; warnings ride along with a successful result.
 pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, Diagnostics) {
     let mut diags = Diagnostics::default();
@@ -616,6 +658,7 @@ fn role(
     if v1 || spec_present || (kind == RoleKind::Core && tpl.is_none()) {
         apply_spec_defaults(&mut spec);
     }
+    nested_defaults(&mut spec);
     let pvc = if kind == RoleKind::Core {
         spec.volume_claim_templates.take()
     } else {
@@ -693,6 +736,10 @@ pub(crate) fn service_template(
     }
     let mut spec = t.spec.unwrap_or_default();
     spec.selector = None;
+    // The CRD's structural default on each port of the template.
+    for p in spec.ports.iter_mut().flatten() {
+        p.protocol.get_or_insert_with(|| "TCP".into());
+    }
     Some(ServiceTemplate {
         labels: t.labels.unwrap_or_default(),
         annotations: t.annotations.unwrap_or_default(),

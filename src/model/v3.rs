@@ -128,6 +128,7 @@ fn role(
     let s3 = tpl.and_then(|t| t.spec.clone()).unwrap_or_default();
     let meta = tpl.and_then(|t| t.metadata.clone()).unwrap_or_default();
     let mut spec = role_spec(&s3);
+    super::nested_defaults(&mut spec);
     let spec_present = tpl.is_some_and(|t| t.spec.is_some());
     let replicas = Some(s3.replicas.unwrap_or(match (kind, early) {
         (RoleKind::Core, false) => 1,

@@ -49,10 +49,10 @@ build_one() {
   rm -rf "$tmp"
   mkdir -p "$tmp"
   (
-    cd "$MODULES/$c"
+    cd "$(module_path "$c")"
     if ! go mod download 2>"$tmp/download.log"; then
       cat "$tmp/download.log" >&2
-      die "$c: a module of the pinned graph (tests/cluster/modules/$c/go.sum) could not be downloaded; see above"
+      die "$c: a module of the pinned graph ($(module_path "$c")/go.sum) could not be downloaded; see above"
     fi
     export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=readonly -p=$GO_PARALLEL"
     case "$c" in
@@ -63,6 +63,7 @@ build_one() {
       etcd) go build -trimpath -o "$tmp/etcd" go.etcd.io/etcd/server/v3 ;;
       kwok) go build -trimpath -o "$tmp/kwok" sigs.k8s.io/kwok/cmd/kwok ;;
       flux) go build -trimpath -o "$tmp/kustomize-controller" github.com/fluxcd/kustomize-controller ;;
+      oracle) go build -trimpath -o "$tmp/oracle" . ;;
     esac
   )
   rm -f "$tmp/download.log"
@@ -79,8 +80,8 @@ build_one() {
 }
 
 want=("$@")
-[[ ${#want[@]} -gt 0 ]] || want=("${COMPONENTS[@]}")
+[[ ${#want[@]} -gt 0 ]] || want=("${COMPONENTS[@]}" "${ORACLE_COMPONENTS[@]}")
 for c in "${want[@]}"; do
-  [[ -n "${PRODUCTS[$c]:-}" ]] || die "unknown component '$c' (known: ${COMPONENTS[*]})"
+  [[ -n "${PRODUCTS[$c]:-}" ]] || die "unknown component '$c' (known: ${COMPONENTS[*]} ${ORACLE_COMPONENTS[*]})"
   build_one "$c"
 done

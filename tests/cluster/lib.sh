@@ -4,7 +4,7 @@
 CLUSTER_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 MODULES="$CLUSTER_DIR/modules"
 
-# Kubernetes version of the control plane (README: "Kubernetes versions").
+# Kubernetes version of the control plane (README: "A real control plane").
 KUBE_VERSION=v1.34.4
 
 # Flux's source CRDs (ExternalArtifact among them) ship in source-controller's module, at the
@@ -25,12 +25,15 @@ declare -A PREFLIGHT=(
   [etcd]="go.etcd.io/etcd/server/v3"
   [kwok]="sigs.k8s.io/kwok"
   [flux]="github.com/fluxcd/kustomize-controller github.com/fluxcd/kustomize-controller/api"
+  [oracle]="github.com/emqx/emqx-operator"
 )
 # Module versions the preflight also asks for: data read from modules, not built.
 declare -A PREFLIGHT_DATA=(
   [flux]="$FLUX_SOURCE_CRDS"
 )
 COMPONENTS=(etcd k8s kwok flux)
+# Built on demand by tests/oracle/compare.sh (and by .ci/run), not by up.sh.
+ORACLE_COMPONENTS=(oracle)
 
 # The operator's pseudo-versions are not in the checksum database the proxy fronts (a lookup
 # answers 404); their hashes are pinned by the committed go.sum instead.
@@ -54,12 +57,22 @@ kube_ldflags() {
  -X k8s.io/client-go/pkg/version.gitMinor=$minor"
 }
 
-# The cache key of a component: its pinned go.mod and go.sum, the Go version and the build
-# command (so a changed flag rebuilds), hashed.
+# The cache key of a component: every file of its wrapper module (go.mod, go.sum and, for the
+# oracle, our own Go sources), the Go version and the build command (so a changed flag
+# rebuilds), hashed.
 cache_key() {
-  local c="$1"
-  { cat "$MODULES/$c/go.mod" "$MODULES/$c/go.sum"; go env GOVERSION; build_recipe "$c"; } \
+  local c="$1" dir
+  dir="$(module_path "$c")"
+  { find "$dir" -maxdepth 1 -type f | LC_ALL=C sort | xargs cat; go env GOVERSION; build_recipe "$c"; } \
     | sha256sum | cut -c1-16
+}
+
+# module_path COMPONENT: the directory of its wrapper module.
+module_path() {
+  case "$1" in
+    oracle) printf '%s' "$(cd "$CLUSTER_DIR/../oracle/v2beta1" && pwd)" ;;
+    *) printf '%s' "$MODULES/$1" ;;
+  esac
 }
 
 bin_dir() { printf '%s/%s-%s/bin' "$CACHE_ROOT" "$1" "$(cache_key "$1")"; }
@@ -71,6 +84,7 @@ build_recipe() {
     etcd) printf 'go build -trimpath -o etcd go.etcd.io/etcd/server/v3' ;;
     kwok) printf 'go build -trimpath sigs.k8s.io/kwok/cmd/kwok' ;;
     flux) printf 'go build -trimpath github.com/fluxcd/kustomize-controller' ;;
+    oracle) printf 'go build -trimpath -o oracle .' ;;
     *) die "unknown component $1" ;;
   esac
 }
@@ -81,6 +95,7 @@ declare -A PRODUCTS=(
   [etcd]="etcd"
   [kwok]="kwok"
   [flux]="kustomize-controller"
+  [oracle]="oracle"
 )
 
 # module_dir MODULE@VERSION: the module's directory in the module cache (downloading it).
@@ -94,7 +109,7 @@ module_dir() {
 # pinned COMPONENT MODULE: MODULE@VERSION as the component's go.mod pins it (a replace directive's
 # version where there is one).
 pinned() {
-  (cd "$MODULES/$1" && GOFLAGS= go mod edit -json) | python3 -c '
+  (cd "$(module_path "$1")" && GOFLAGS= go mod edit -json) | python3 -c '
 import json, sys
 mod, m = sys.argv[1], json.load(sys.stdin)
 for r in m.get("Replace") or []:
@@ -105,3 +120,7 @@ for r in m.get("Require") or []:
         print(mod + "@" + r["Version"]); sys.exit()
 sys.exit(mod + " is not in the go.mod of this component")' "$2"
 }
+
+# operator_module: the operator module the oracle is built from, as its go.mod pins it (the
+# oracle reads the operator's CRD from there).
+operator_module() { pinned oracle github.com/emqx/emqx-operator; }

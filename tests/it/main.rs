@@ -14,6 +14,7 @@ mod hostile;
 mod integrations;
 mod modeline;
 mod operator_docs;
+mod oracle;
 mod plan;
 mod schema;
 mod status;
