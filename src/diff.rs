@@ -113,6 +113,41 @@ fn yaml(o: &Object) -> String {
     output::object_yaml(&o.value, &o.kind, &o.name).unwrap_or_default()
 }
 
+/// Two sides of a changed Secret with every value of `data` and `stringData` replaced: `<hidden>`,
+/// and `<hidden, changed>` on the new side where the value differs, so a diff tells which keys
+/// changed and never what they hold.
+fn hide_secret_values(old: &Object, new: &Object) -> (Object, Object) {
+    let (mut a, mut b) = (old.clone(), new.clone());
+    for field in ["data", "stringData"] {
+        let before = old.value.get(field).cloned().unwrap_or_default();
+        if let Some(m) = a
+            .value
+            .get_mut(field)
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            for v in m.values_mut() {
+                *v = "<hidden>".into();
+            }
+        }
+        if let Some(m) = b
+            .value
+            .get_mut(field)
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            for (key, v) in m.iter_mut() {
+                let same = before.get(key) == Some(&*v);
+                *v = if same {
+                    "<hidden>"
+                } else {
+                    "<hidden, changed>"
+                }
+                .into();
+            }
+        }
+    }
+    (a, b)
+}
+
 /// Objects by key, the first of a key winning: fleets have thousands of objects to pair.
 fn index<'a>(side: &[(Key, &'a Object)]) -> std::collections::BTreeMap<Key, &'a Object> {
     let mut m = std::collections::BTreeMap::new();
@@ -144,7 +179,12 @@ pub fn diff(old: &Manifest, new: &Manifest) -> Report {
             }),
             Some(n) if o.value == n.value => report.unchanged += 1,
             Some(n) => {
-                let (a, b) = (yaml(o), yaml(n));
+                let (a, b) = if k.kind == "Secret" {
+                    let (a, b) = hide_secret_values(o, n);
+                    (yaml(&a), yaml(&b))
+                } else {
+                    (yaml(o), yaml(n))
+                };
                 let label = format!(
                     "{}/{}",
                     k.kind,
@@ -378,6 +418,31 @@ mod tests {
                 .lines()
                 .any(|l| l.starts_with('+') && l.ends_with("storage: 20Gi"))
         );
+    }
+
+    #[test]
+    fn secret_values_never_reach_the_diff() {
+        let secret = |cookie: &str| {
+            obj(
+                "Secret",
+                "emqx-node-cookie",
+                json!({"apiVersion": "v1", "kind": "Secret",
+                    "metadata": {"name": "emqx-node-cookie", "namespace": "mqtt"},
+                    "data": {"node_cookie": cookie, "same": "c2FtZQ=="},
+                    "stringData": {"plain": cookie}}),
+            )
+        };
+        let r = diff(
+            &Manifest::new(vec![secret("b2xkLWNvb2tpZQ==")]),
+            &Manifest::new(vec![secret("bmV3LWNvb2tpZQ==")]),
+        );
+        let d = &r.changes[0].diff;
+        for value in ["b2xkLWNvb2tpZQ==", "bmV3LWNvb2tpZQ==", "c2FtZQ=="] {
+            assert!(!d.contains(value), "{d}");
+        }
+        assert!(d.contains("+  node_cookie: <hidden, changed>"), "{d}");
+        assert!(d.contains("-  node_cookie: <hidden>"), "{d}");
+        assert!(!d.contains("same: <hidden, changed>"), "{d}");
     }
 
     #[test]
