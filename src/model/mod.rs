@@ -185,7 +185,8 @@ fn apply_spec_defaults(s: &mut v2::RoleSpec) {
 
 /// The CRD's structural defaults on Kubernetes types nested in a role's spec, which the API
 /// server applies wherever the parent object exists: a container port's `protocol` is `TCP`, a
-/// gRPC probe's `service` is empty. The operator reads the resource with them filled in (its
+/// gRPC probe's `service` is empty; and a probe's zero counts and seconds are dropped, as the
+/// operator's Go types and the API server drop them. The operator reads the resource with them filled in (its
 /// v2alpha1 and v2beta1 CRDs carry them; the v2 and v3beta1 CRDs, made by the same generator
 /// from the same Kubernetes types, are taken to, and `TCP` is Kubernetes' own port default).
 /// Found by the operator oracle (tests/oracle/).
@@ -196,8 +197,25 @@ pub(crate) fn nested_defaults(s: &mut v2::RoleSpec) {
         }
     }
     fn probe(p: &mut Option<core::Probe>) {
-        if let Some(g) = p.as_mut().and_then(|p| p.grpc.as_mut()) {
+        let Some(p) = p.as_mut() else { return };
+        if let Some(g) = p.grpc.as_mut() {
             g.service.get_or_insert_with(String::new);
+        }
+        // A zero here is Go's "unset" (the fields are omitempty): the API server does not store
+        // it and applies its own default instead, so a written 0 would not read back.
+        for f in [
+            &mut p.initial_delay_seconds,
+            &mut p.timeout_seconds,
+            &mut p.period_seconds,
+            &mut p.success_threshold,
+            &mut p.failure_threshold,
+        ] {
+            if *f == Some(0) {
+                *f = None;
+            }
+        }
+        if p.termination_grace_period_seconds == Some(0) {
+            p.termination_grace_period_seconds = None;
         }
     }
     ports(&mut s.ports);

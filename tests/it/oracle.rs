@@ -334,3 +334,113 @@ fn the_readme_table_is_the_list_of_differences() {
         .collect();
     assert_eq!(ids, listed_ids());
 }
+
+/// A generated v2beta1 spec: replicas of both roles, extra TCP listeners and the dashboard port,
+/// env, volumes, a readiness probe, the pod security context, affinity, PDB fields, the
+/// listeners Service template and user labels.
+fn generated_spec() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+    use proptest::prelude::*;
+    let ports = proptest::collection::btree_set(2000u16..7999, 0..3)
+        .prop_filter("EMQX's own ports", |s| {
+            !s.contains(&4370) && !s.contains(&5369)
+        });
+    (
+        (1..=5i32, 0..=4i32, ports, proptest::option::of(18100u16..18999)),
+        (
+            proptest::collection::btree_set("[A-Z]{3,6}", 0..3),
+            0..3usize,
+            proptest::option::of(0..30i32),
+            proptest::option::of(1000..2000i64),
+        ),
+        (
+            proptest::option::of(1..100i32),
+            (0..3u8, 0..3u8),
+            prop::sample::select(vec!["ClusterIP", "NodePort", "LoadBalancer"]),
+            proptest::option::of("[a-z]{3,8}"),
+        ),
+    )
+        .prop_map(
+            |((cores, replicants, ports, dashboard), (env, volumes, delay, uid), (weight, pdb, svc, label))| {
+                use serde_json::json;
+                let mut config = String::from("log.console.level = warning\n");
+                for (i, p) in ports.iter().enumerate() {
+                    config.push_str(&format!("listeners.tcp.extra{i}.bind = \"0.0.0.0:{p}\"\n"));
+                }
+                if let Some(d) = dashboard {
+                    config.push_str(&format!("dashboard.listeners.http.bind = {d}\n"));
+                }
+                let role = |replicas: i32, pdb: u8| {
+                    let mut s = json!({"replicas": replicas});
+                    if !env.is_empty() {
+                        s["env"] = env
+                            .iter()
+                            .map(|n| json!({"name": format!("EMQX_T_{n}"), "value": "v"}))
+                            .collect();
+                    }
+                    if volumes > 0 {
+                        s["extraVolumes"] = (0..volumes)
+                            .map(|i| json!({"name": format!("scratch-{i}"), "emptyDir": {}}))
+                            .collect();
+                        s["extraVolumeMounts"] = (0..volumes)
+                            .map(|i| json!({"name": format!("scratch-{i}"), "mountPath": format!("/scratch/{i}")}))
+                            .collect();
+                    }
+                    if let Some(d) = delay {
+                        s["readinessProbe"] = json!({"httpGet": {"path": "/status", "port": "dashboard"},
+                            "initialDelaySeconds": d, "periodSeconds": 5});
+                    }
+                    if let Some(u) = uid {
+                        s["podSecurityContext"] = json!({"runAsUser": u, "runAsGroup": u, "fsGroup": u});
+                    }
+                    if let Some(w) = weight {
+                        s["affinity"] = json!({"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+                            {"weight": w, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname",
+                                "labelSelector": {"matchLabels": {"apps.emqx.io/instance": "emqx"}}}}]}});
+                    }
+                    match pdb {
+                        1 => s["minAvailable"] = json!(1),
+                        2 => s["maxUnavailable"] = json!(1),
+                        _ => {}
+                    }
+                    let mut t = json!({"spec": s});
+                    if let Some(l) = &label {
+                        t["metadata"] = json!({"labels": {"team": l}});
+                    }
+                    t
+                };
+                let mut spec = json!({
+                    "image": "emqx/emqx-enterprise:5.8.6",
+                    "config": {"data": config},
+                    "coreTemplate": role(cores, pdb.0),
+                    "listenersServiceTemplate": {"metadata": {"labels": {"exposed": "yes"}}, "spec": {"type": svc}},
+                });
+                if replicants > 0 {
+                    spec["replicantTemplate"] = role(replicants, pdb.1);
+                }
+                json!({"apiVersion": "apps.emqx.io/v2beta1", "kind": "EMQX",
+                    "metadata": {"name": "emqx", "namespace": "mqtt"}, "spec": spec})
+            },
+        )
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 32, failure_persistence: None, ..Default::default() })]
+    #[test]
+    fn generated_specs_match_the_operator_but_for_the_listed_differences(spec in generated_spec()) {
+        if !go_available() {
+            return Ok(());
+        }
+        let dir = std::env::temp_dir().join(format!("emqx-render-oracle-gen-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("emqx.yaml");
+        std::fs::write(&file, spec.to_string()).unwrap();
+        let out = compare(&file, &[]);
+        proptest::prop_assert!(
+            out.status.success(),
+            "{spec}\n(exit {:?}):\n{}{}",
+            out.status.code(),
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
+}
