@@ -1,8 +1,10 @@
 //! The EMQX Operator's own code as the oracle (tests/oracle/): every apps.emqx.io/v2beta1 example
 //! and operator documentation case renders to what the operator generates, except for the
 //! differences listed in tests/oracle/differences.yaml; every listed difference is hit by some
-//! case; a broken generator (env order, a probe, a port name) is caught with the object and path;
-//! the README's table is the same set as the list. The oracle is built from the pinned operator
+//! case; generated specs (32 per run: replicas, listeners, env, volumes, probes, security
+//! contexts, affinity, PDB fields, Service templates, labels) match the same way; a broken
+//! generator (env order, a probe, a port name) is caught with the object and path; the README's
+//! table is made from the list. The oracle is built from the pinned operator
 //! module by tests/oracle/compare.sh; `.ci/run` sets EMQX_RENDER_REQUIRE_ORACLE=1, so in CI a
 //! missing Go toolchain is a failure, never a skip.
 
@@ -435,6 +437,7 @@ proptest::proptest! {
         let file = dir.join("emqx.yaml");
         std::fs::write(&file, spec.to_string()).unwrap();
         let out = compare(&file, &[]);
+        let _ = std::fs::remove_dir_all(&dir);
         proptest::prop_assert!(
             out.status.success(),
             "{spec}\n(exit {:?}):\n{}{}",
