@@ -219,27 +219,28 @@ pub(crate) fn nested_defaults(s: &mut v2::RoleSpec) {
         }
     }
     ports(&mut s.ports);
-    for p in [
-        &mut s.liveness_probe,
-        &mut s.readiness_probe,
-        &mut s.startup_probe,
-    ] {
-        probe(p);
-    }
-    for c in s
+    let containers = s
         .init_containers
         .iter_mut()
         .chain(s.extra_containers.iter_mut())
         .flatten()
+        .flat_map(|c| {
+            ports(&mut c.ports);
+            [
+                &mut c.liveness_probe,
+                &mut c.readiness_probe,
+                &mut c.startup_probe,
+            ]
+        });
+    for p in [
+        &mut s.liveness_probe,
+        &mut s.readiness_probe,
+        &mut s.startup_probe,
+    ]
+    .into_iter()
+    .chain(containers)
     {
-        ports(&mut c.ports);
-        for p in [
-            &mut c.liveness_probe,
-            &mut c.readiness_probe,
-            &mut c.startup_probe,
-        ] {
-            probe(p);
-        }
+        probe(p);
     }
 }
 

@@ -3,9 +3,10 @@
 # built from the pinned module when not cached), and compares them (compare.py): exit 0 when
 # every difference is on tests/oracle/differences.yaml, 1 with the field-level differences that
 # are not, 2 when the resource's generation has no oracle (or on a usage or build error).
-# Usage: compare.sh FILE.yaml [--used FILE] [--all]
+# Usage: compare.sh FILE.yaml [--render RENDER.yaml] [--used FILE] [--all]
 #   FILE holds one apps.emqx.io EMQX resource (and may hold Settings documents, which the render
-#   takes); EMQX_RENDER names the emqx-render binary (default: target/debug/emqx-render, built).
+#   takes); EMQX_RENDER names the emqx-render binary (default: target/debug/emqx-render, built);
+#   --render compares RENDER.yaml instead of rendering FILE (the tests break a render on purpose).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -15,6 +16,11 @@ source "$root/tests/cluster/lib.sh"
 [[ $# -ge 1 && -f "$1" ]] || { echo "usage: tests/oracle/compare.sh FILE.yaml [--used FILE] [--all]" >&2; exit 2; }
 input="$1"
 shift
+given_render=""
+if [[ "${1:-}" == "--render" ]]; then
+  given_render="$2"
+  shift 2
+fi
 python="$root/.venv-val/bin/python"
 [[ -x "$python" ]] || python=python3
 "$python" -c 'import yaml' 2>/dev/null || { echo "compare.sh needs PyYAML ($python)" >&2; exit 2; }
@@ -37,14 +43,18 @@ if [[ "$generation" != "apps.emqx.io/v2beta1" ]]; then
   exit 2
 fi
 
-bin="${EMQX_RENDER:-$root/target/debug/emqx-render}"
-if [[ -z "${EMQX_RENDER:-}" ]]; then
-  (cd "$root" && cargo build --quiet)
-fi
-if ! "$bin" render -q "$input" >"$work/render.yaml" 2>"$work/render.err"; then
-  echo "emqx-render could not render $input:" >&2
-  cat "$work/render.err" >&2
-  exit 2
+if [[ -n "$given_render" ]]; then
+  cp "$given_render" "$work/render.yaml"
+else
+  bin="${EMQX_RENDER:-$root/target/debug/emqx-render}"
+  if [[ -z "${EMQX_RENDER:-}" ]]; then
+    (cd "$root" && cargo build --quiet)
+  fi
+  if ! "$bin" render -q "$input" >"$work/render.yaml" 2>"$work/render.err"; then
+    echo "emqx-render could not render $input:" >&2
+    cat "$work/render.err" >&2
+    exit 2
+  fi
 fi
 oracle="$("$CLUSTER_DIR/build.sh" oracle)/oracle"
 crd="$(module_dir "$(operator_module)")/config/crd/bases/apps.emqx.io_emqxes.yaml"
