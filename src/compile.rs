@@ -1,13 +1,14 @@
 //! The pipeline: sources → documents → validated specs → models → one ordered manifest.
 //! Pure: no files, no environment, no output.
 
-use crate::build;
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::input::settings::SettingsDoc;
+use crate::input::{self, Document, Source};
 use crate::manifest::{Manifest, Object};
 use crate::model;
+use crate::objects;
 use crate::output::text::{ClusterNote, PortNote};
-use crate::settings::{Overrides, Settings, SettingsDoc};
-use crate::spec::{self, Document, Source};
+use crate::settings::{Overrides, Settings};
 use crate::validate;
 
 /// A successful render: the objects and the warnings and notes to show.
@@ -59,12 +60,12 @@ fn note(c: &model::Cluster) -> ClusterNote {
 }
 
 /// Diagnostics made from the model, placed at their spec path (or its nearest existing parent).
-fn located(at: &spec::Locator, found: Vec<Diagnostic>) -> Diagnostics {
+fn located(at: &input::Locator, found: Vec<Diagnostic>) -> Diagnostics {
     Diagnostics(
         found
             .into_iter()
             .map(|d| {
-                let loc = at.value(&spec::p(&d.path));
+                let loc = at.value(&input::p(&d.path));
                 d.at(loc)
             })
             .collect(),
@@ -120,7 +121,7 @@ fn secrets_from_settings(c: &mut model::Cluster, settings: &Settings) -> Vec<Dia
 }
 
 /// An EMQXAPIKey, for the v3beta1 cluster it names: (namespace, cluster, key, where).
-type KeyFor<'a> = (String, String, model::KeyRef, &'a spec::Locator);
+type KeyFor<'a> = (String, String, model::KeyRef, &'a input::Locator);
 
 /// What every cluster is compiled with.
 struct Ctx<'a> {
@@ -259,10 +260,10 @@ impl Ctx<'_> {
                 .or_else(|| name.clone())
                 .unwrap_or_else(|| cluster.name.clone());
             cluster.service_account_name = Some(sa.clone());
-            account = Some(build::service_account(&cluster, &sa));
+            account = Some(objects::service_account(&cluster, &sa));
         }
-        let mut built = build::build(&cluster, settings.extras.network_policy.as_ref());
-        let (extra_objects, problems) = settings.extras.objects(&cluster, &built);
+        let mut built = objects::build(&cluster, settings.extras.network_policy.as_ref());
+        let (extra_objects, problems) = crate::extras::objects(&settings.extras, &cluster, &built);
         if !problems.is_empty() {
             part.diags.extend((self.at_settings)(problems));
             return part;
@@ -270,7 +271,7 @@ impl Ctx<'_> {
         built.extend(extra_objects);
         built.extend(account);
         if settings.sync_waves {
-            build::add_sync_waves(&mut built);
+            objects::add_sync_waves(&mut built);
         }
         if self.over.yaml_text {
             to_text(&mut built, &mut part.diags);
@@ -278,7 +279,7 @@ impl Ctx<'_> {
         part.objects = built;
         part.cluster = Some(ClusterPart {
             key: (cluster.namespace.clone(), cluster.name.clone()),
-            name_at: at.value(&spec::p("metadata.name")),
+            name_at: at.value(&input::p("metadata.name")),
             note: note(&cluster),
             tls_secret,
         });
@@ -290,7 +291,7 @@ impl Ctx<'_> {
 pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut docs = Vec::new();
-    for (d, problems) in crate::par::map(sources, 16, spec::load) {
+    for (d, problems) in crate::par::map(sources, 16, input::load) {
         docs.extend(d);
         diags.extend(problems);
     }
@@ -313,7 +314,7 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
     // Settings given from outside the input, laid over the input's own.
     let mut layer_docs: Vec<Document> = Vec::new();
     for src in &over.settings_layers {
-        let (d, problems) = spec::load_settings(src);
+        let (d, problems) = input::load_settings(src);
         diags.extend(problems);
         let before = layer_docs.len();
         for doc in d {
@@ -339,7 +340,7 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
             );
         }
     }
-    let mut layers: Vec<(&SettingsDoc, &spec::Locator)> = first.into_iter().collect();
+    let mut layers: Vec<(&SettingsDoc, &input::Locator)> = first.into_iter().collect();
     layers.extend(layer_docs.iter().filter_map(|d| match d {
         Document::Settings(s, at) => Some((&**s, at)),
         _ => None,
@@ -353,7 +354,7 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
     });
     // A settings path is located in the highest layer that gives its top-level field.
     let settings_at = |path: &str| -> Option<crate::diag::Loc> {
-        let segs = spec::p(path);
+        let segs = input::p(path);
         let top = &segs[..segs.len().min(1)];
         layers
             .iter()
@@ -487,7 +488,7 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
                     "spec.emqxRef.name",
                     format!("names the EMQX cluster {ns}/{name}, which is not an apps.emqx.io/v3beta1 EMQX in the input"),
                 )
-                .at(at.value(&spec::p("spec.emqxRef.name")))
+                .at(at.value(&input::p("spec.emqxRef.name")))
                 .help("render the EMQXAPIKey together with its cluster, in the same namespace"),
             );
         }

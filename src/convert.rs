@@ -7,10 +7,10 @@ use serde_json::{Map, Value, json};
 
 use crate::compile::compile;
 use crate::diag::Diagnostics;
+use crate::input::{self, ApiVersion, Document, Source};
 use crate::manifest::Object;
 use crate::model::config::{render_roots, roots_from_hocon};
 use crate::settings::Overrides;
-use crate::spec::{self, ApiVersion, Document, Source};
 
 /// The generation to convert to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -65,7 +65,7 @@ pub fn convert(source: &Source, target: Target) -> Result<Converted, ConvertErro
     let compiled = compile(std::slice::from_ref(source), &Overrides::default())
         .map_err(ConvertError::Invalid)?;
     let objects = compiled.manifest.objects();
-    let (docs, _) = spec::load(source);
+    let (docs, _) = input::load(source);
     let mut out = Vec::new();
     let mut notes = Vec::new();
     let mut converted = 0;

@@ -4,7 +4,7 @@
 //! (docs.emqx.com, "Supported Rolling Upgrade Paths Since 5.0").
 
 use crate::diag::Diagnostic;
-use crate::model::version::Version;
+use crate::model::version::{LICENSE_FOR_CLUSTERS_SINCE, Version, is_enterprise};
 use crate::model::{Cluster, Role};
 
 /// Open-source `emqx/emqx` accepts only `node.role = core` from 5.8.0 on.
@@ -13,25 +13,6 @@ pub const OSS_NO_REPLICANTS_SINCE: Version = Version {
     minor: 8,
     patch: 0,
 };
-/// From 5.9.0 every image runs under the BSL: more than one node needs a licence.
-pub const LICENSE_FOR_CLUSTERS_SINCE: Version = Version {
-    major: 5,
-    minor: 9,
-    patch: 0,
-};
-
-/// Whether the image is the Enterprise edition (`.../emqx-enterprise:...`, or any 5.9+ image,
-/// which is one edition).
-pub fn is_enterprise(image: &str, version: Option<Version>) -> bool {
-    // The last path segment without tag or digest: `registry:5000/emqx/emqx-enterprise:5.8.6`.
-    let name = image.split('@').next().unwrap_or(image);
-    let last = name.rsplit('/').next().unwrap_or(name);
-    last.split(':')
-        .next()
-        .is_some_and(|n| n.contains("enterprise"))
-        || version.is_some_and(|v| v >= LICENSE_FOR_CLUSTERS_SINCE)
-}
-
 fn env_names(r: &Role) -> impl Iterator<Item = &str> {
     r.spec.env.iter().flatten().map(|e| e.name.as_str())
 }
@@ -184,19 +165,5 @@ mod tests {
             upgrade_path(v("5.8.6"), v("5.8.5")),
             UpgradePath::PatchDowngrade
         );
-    }
-
-    #[test]
-    fn editions() {
-        assert!(is_enterprise(
-            "emqx/emqx-enterprise:5.8.6",
-            Some(v("5.8.6"))
-        ));
-        assert!(is_enterprise(
-            "registry:5000/emqx/emqx-enterprise:5.8.6",
-            Some(v("5.8.6"))
-        ));
-        assert!(!is_enterprise("emqx/emqx:5.8.6", Some(v("5.8.6"))));
-        assert!(is_enterprise("emqx/emqx:5.9.0", Some(v("5.9.0"))));
     }
 }

@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 
 use crate::compile::compile;
 use crate::diag::{Diagnostic, Severity};
+use crate::input::{GROUP, Source};
 use crate::settings::{Layer, Overrides};
-use crate::spec::{GROUP, Source};
 use crate::{output, yaml};
 
 /// The outcome: the ResourceList to print and whether the function failed.
@@ -184,7 +184,7 @@ pub fn run(input: &str, base: &Overrides) -> KrmOutput {
             .filter(|i| {
                 is_emqx(i)
                     || i.get("apiVersion").and_then(Value::as_str)
-                        == Some(crate::spec::SETTINGS_API_VERSION)
+                        == Some(crate::input::SETTINGS_API_VERSION)
             })
             .cloned()
             .collect();

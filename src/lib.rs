@@ -4,7 +4,6 @@
 //! `spec` reads what the user wrote, `validate` checks it, `model` applies the CRD defaults and
 //! reads the HOCON config (`hocon`), `build` makes typed Kubernetes objects, `manifest` orders
 //! them, `output` serializes them; `compile` runs the pure pipeline and `cli` does the I/O.
-pub mod build;
 pub mod cli;
 pub mod compile;
 pub mod convert;
@@ -13,14 +12,16 @@ pub mod diff;
 pub mod extras;
 pub mod guards;
 pub mod hocon;
+pub mod input;
 pub mod krm;
 pub mod manifest;
 pub mod model;
+pub mod names;
+pub mod objects;
 pub mod output;
 pub mod par;
 pub mod plan;
 pub mod settings;
-pub mod spec;
 pub mod status;
 pub mod validate;
 pub mod yaml;

@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::build::{LABEL_DB_ROLE, LABEL_INSTANCE};
 use crate::diag::{Diagnostic, Severity};
 use crate::diff::{self, ChangeKind, Note};
 use crate::guards::{UpgradePath, upgrade_path};
 use crate::manifest::{Manifest, Object};
 use crate::model::version::{self, ROLE_ENV_SINCE, Version};
+use crate::objects::{LABEL_DB_ROLE, LABEL_INSTANCE};
 use crate::output::phases;
 
 /// A refusal, a warning or a note of the plan.

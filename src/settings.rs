@@ -3,16 +3,14 @@
 
 use std::fmt;
 
-use serde::Deserialize;
+use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
 
 use crate::diag::Diagnostic;
-use crate::extras::{
-    ApiKeySecretDoc, CertManagerDoc, Extras, IngressDoc, IngressesDoc, MonitoringDoc,
-    NetworkPolicyDoc, NetworkPolicyRules, TlsDoc,
+use crate::input::Source;
+use crate::input::settings::{
+    IngressDoc, MonitoringDoc, NetworkPolicyDoc, NetworkPolicyRules, POD_MONITOR, SERVICE_MONITOR,
+    SecretKeyDoc, SettingsDoc, TlsDoc,
 };
-use crate::spec::Source;
-use crate::spec::fields::fields_of;
-use crate::yaml::Seg;
 
 /// A Kubernetes minor version, e.g. 1.33.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -51,114 +49,11 @@ impl fmt::Display for KubeVersion {
     }
 }
 
-/// emqx-render's own settings, as a document in the spec file.
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
-#[schemars(deny_unknown_fields)]
-pub struct SettingsDoc {
-    #[schemars(extend("const" = "emqx-render/v1alpha1"))]
-    pub api_version: Option<String>,
-    #[schemars(extend("const" = "Settings"))]
-    pub kind: Option<String>,
-    /// Not used by the render; kpt needs `metadata.name` on a functionConfig.
-    pub metadata: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
-    /// Kubernetes version to render for, 1.33 to 1.37 (default 1.33).
-    pub kubernetes_version: Option<String>,
-    /// Namespace of clusters whose spec names none (default `default`).
-    pub namespace: Option<String>,
-    /// Argo CD sync-wave annotations: shared objects in wave 0, the core StatefulSet in 1, the
-    /// replicant Deployment in 2 (default true).
-    pub sync_waves: Option<bool>,
-    /// A NetworkPolicy per cluster: only its own pods reach ports 4370 and 5369, clients the
-    /// listener and dashboard ports (default false). `true`, or the sources allowed in.
-    pub network_policy: Option<NetworkPolicyDoc>,
-    /// Read the EMQX licence from an existing Secret: `EMQX_LICENSE__KEY` on every EMQX container
-    /// (key default `license`).
-    pub license: Option<SecretKeyDoc>,
-    /// Read the Erlang cookie from an existing Secret instead of `<cluster>-node-cookie`
-    /// (key default `node_cookie`).
-    pub cookie: Option<SecretKeyDoc>,
-    /// Create a ServiceAccount for the EMQX pods (no RBAC: EMQX needs none).
-    pub service_account: Option<ServiceAccountDoc>,
-    /// Ingresses for the dashboard and for MQTT over WebSocket.
-    pub ingress: Option<IngressesDoc>,
-    /// A Prometheus Operator PodMonitor or ServiceMonitor.
-    pub monitoring: Option<MonitoringDoc>,
-    /// A certificate for the TLS listeners, from cert-manager or an existing Secret.
-    pub tls: Option<TlsDoc>,
-}
-
-impl SettingsDoc {
-    /// `over` laid on top: each field `over` gives replaces this document's whole field.
-    pub fn overlay(&mut self, over: &SettingsDoc) {
-        macro_rules! take {
-            ($($f:ident),*) => {$(
-                if over.$f.is_some() {
-                    self.$f = over.$f.clone();
-                }
-            )*};
-        }
-        take!(
-            kubernetes_version,
-            namespace,
-            sync_waves,
-            network_policy,
-            license,
-            cookie,
-            service_account,
-            ingress,
-            monitoring,
-            tls
-        );
-    }
-}
-
-/// `serviceAccount` in Settings.
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
-#[schemars(deny_unknown_fields)]
-pub struct ServiceAccountDoc {
-    /// Create it (default false).
-    pub create: Option<bool>,
-    /// Its name (default: the spec's serviceAccountName, else the cluster's name).
-    pub name: Option<String>,
-}
-
-/// A key of an existing Secret, named by reference (its value never enters the render).
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
-#[schemars(deny_unknown_fields)]
-pub struct SecretKeyDoc {
-    pub secret_name: Option<String>,
-    pub key: Option<String>,
-}
-
 /// A Secret key reference the pods read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretKey {
     pub name: String,
     pub key: String,
-}
-
-/// Field names of the settings document, for did-you-mean hints.
-pub fn fields_at(path: &[Seg]) -> &'static [&'static str] {
-    match path {
-        [] => fields_of::<SettingsDoc>(),
-        [Seg::Key(k)] if k == "license" || k == "cookie" => fields_of::<SecretKeyDoc>(),
-        [Seg::Key(k)] if k == "serviceAccount" => fields_of::<ServiceAccountDoc>(),
-        [Seg::Key(k)] if k == "networkPolicy" => fields_of::<NetworkPolicyRules>(),
-        [Seg::Key(k)] if k == "ingress" => fields_of::<IngressesDoc>(),
-        [Seg::Key(k), Seg::Key(_)] if k == "ingress" => fields_of::<IngressDoc>(),
-        [Seg::Key(k)] if k == "monitoring" => fields_of::<MonitoringDoc>(),
-        [Seg::Key(k), Seg::Key(a)] if k == "monitoring" && a == "apiKeySecret" => {
-            fields_of::<ApiKeySecretDoc>()
-        }
-        [Seg::Key(k)] if k == "tls" => fields_of::<TlsDoc>(),
-        [Seg::Key(k), Seg::Key(c)] if k == "tls" && c == "certManager" => {
-            fields_of::<CertManagerDoc>()
-        }
-        _ => &[],
-    }
 }
 
 /// One layer of settings given from outside the input.
@@ -353,6 +248,152 @@ impl Settings {
             .filter(|sa| sa.create == Some(true))
             .map(|sa| sa.name.clone().filter(|n| !n.is_empty()));
         Ok(s)
+    }
+}
+
+/// The extras that the Settings switch on, after the checks that need no cluster.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Extras {
+    pub network_policy: Option<NetworkPolicyRules>,
+    pub dashboard_ingress: Option<IngressDoc>,
+    pub websocket_ingress: Option<IngressDoc>,
+    pub monitoring: Option<MonitoringDoc>,
+    pub tls: Option<TlsDoc>,
+}
+
+fn required(field: &str, v: &Option<String>, help: &str) -> Result<(), Box<Diagnostic>> {
+    if v.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        return Err(Box::new(
+            Diagnostic::error("settings-required", field, "is required").help(help),
+        ));
+    }
+    Ok(())
+}
+
+fn one_of(field: &str, v: &Option<String>, allowed: &[&str]) -> Result<(), Box<Diagnostic>> {
+    match v.as_deref() {
+        Some(x) if !allowed.contains(&x) => Err(Box::new(
+            Diagnostic::error("settings-value", field, format!("`{x}` is not allowed"))
+                .help(format!("write one of {}", allowed.join(", "))),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_ingress(field: &str, i: &IngressDoc, websocket: bool) -> Result<(), Box<Diagnostic>> {
+    if i.hosts.as_ref().is_none_or(|h| h.is_empty()) {
+        return Err(Box::new(
+            Diagnostic::error("settings-required", format!("{field}.hosts"), "names no host")
+                .help("write `hosts: [emqx.example.com]`: an Ingress without a host would take every host of its class"),
+        ));
+    }
+    one_of(
+        &format!("{field}.pathType"),
+        &i.path_type,
+        &["Prefix", "Exact", "ImplementationSpecific"],
+    )?;
+    if !websocket && i.listener.is_some() {
+        return Err(Box::new(
+            Diagnostic::error(
+                "settings-value",
+                format!("{field}.listener"),
+                "is for the websocket Ingress only",
+            )
+            .help("remove it: the dashboard Ingress always points at the dashboard Service"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_peers(field: &str, peers: &Option<Vec<NetworkPolicyPeer>>) -> Result<(), Box<Diagnostic>> {
+    if peers.as_ref().is_some_and(Vec::is_empty) {
+        return Err(Box::new(
+            Diagnostic::error("settings-value", field, "is an empty list").help("leave it out to let every source in, or name the sources (podSelector, namespaceSelector, ipBlock)"),
+        ));
+    }
+    Ok(())
+}
+
+impl Extras {
+    /// Reads the extras of a Settings document; `network_policy` is the switch already layered
+    /// with flags and environment.
+    pub fn resolve(
+        doc: &SettingsDoc,
+        network_policy: Option<NetworkPolicyRules>,
+    ) -> Result<Extras, Box<Diagnostic>> {
+        if let Some(r) = &network_policy {
+            check_peers("networkPolicy.listenersFrom", &r.listeners_from)?;
+            check_peers("networkPolicy.dashboardFrom", &r.dashboard_from)?;
+        }
+        let ingress = doc.ingress.clone().unwrap_or_default();
+        let dashboard_ingress = ingress.dashboard.filter(IngressDoc::on);
+        if let Some(i) = &dashboard_ingress {
+            check_ingress("ingress.dashboard", i, false)?;
+        }
+        let websocket_ingress = ingress.websocket.filter(IngressDoc::on);
+        if let Some(i) = &websocket_ingress {
+            check_ingress("ingress.websocket", i, true)?;
+        }
+        let monitoring = doc.monitoring.clone().filter(MonitoringDoc::on);
+        if let Some(m) = &monitoring {
+            one_of("monitoring.kind", &m.kind, &[POD_MONITOR, SERVICE_MONITOR])?;
+            if let Some(k) = &m.api_key_secret {
+                required(
+                    "monitoring.apiKeySecret.secretName",
+                    &k.secret_name,
+                    "name the Secret that holds the API key and secret: `apiKeySecret: {secretName: emqx-prometheus}`",
+                )?;
+            }
+        }
+        let tls = doc.tls.clone().filter(TlsDoc::on);
+        if let Some(t) = &tls {
+            match &t.cert_manager {
+                Some(cm) => {
+                    required(
+                        "tls.certManager.issuerName",
+                        &cm.issuer_name,
+                        "name the cert-manager Issuer or ClusterIssuer: `certManager: {issuerName: letsencrypt, issuerKind: ClusterIssuer}`",
+                    )?;
+                    one_of(
+                        "tls.certManager.issuerKind",
+                        &cm.issuer_kind,
+                        &["Issuer", "ClusterIssuer"],
+                    )?;
+                    if cm.service_dns_names == Some(false)
+                        && cm.dns_names.as_ref().is_none_or(Vec::is_empty)
+                    {
+                        return Err(Box::new(
+                            Diagnostic::error(
+                                "settings-required",
+                                "tls.certManager.dnsNames",
+                                "names no DNS name, and serviceDnsNames is false",
+                            )
+                            .help(
+                                "list the names clients connect to: `dnsNames: [mqtt.example.com]`",
+                            ),
+                        ));
+                    }
+                }
+                None => required(
+                    "tls.secretName",
+                    &t.secret_name,
+                    "name an existing kubernetes.io/tls Secret, or add `certManager: {issuerName: ...}` to have one issued",
+                )?,
+            }
+            if t.listeners.as_ref().is_some_and(Vec::is_empty) {
+                return Err(Box::new(
+                    Diagnostic::error("settings-value", "tls.listeners", "is an empty list")
+                        .help("leave it out to serve every ssl and wss listener, or name them: [ssl-default]"),
+                ));
+            }
+        }
+        Ok(Extras {
+            network_policy,
+            dashboard_ingress,
+            websocket_ingress,
+            monitoring,
+            tls,
+        })
     }
 }
 

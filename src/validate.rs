@@ -7,60 +7,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::input::{ApiVersion, ClusterSpec, p, v2};
 use crate::model::defaults as d;
-use crate::spec::{ApiVersion, ClusterSpec, p, v2};
+use crate::names::{dns_label, dns_subdomain, iana_svc_name};
 use crate::yaml::Seg;
-
-/// Why `s` is not a DNS-1123 label (lowercase alphanumerics and `-`, at most 63, alphanumeric ends).
-pub fn dns_label(s: &str) -> Result<(), String> {
-    if s.is_empty() {
-        return Err("is empty".into());
-    }
-    if s.len() > 63 {
-        return Err(format!("is {} characters long (at most 63)", s.len()));
-    }
-    if !s
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
-        return Err("may only hold lowercase letters, digits and `-`".into());
-    }
-    if s.starts_with('-') || s.ends_with('-') {
-        return Err("must start and end with a letter or digit".into());
-    }
-    Ok(())
-}
-
-/// Why `s` is not an IANA service name (container port names): 1-15 characters, lowercase
-/// alphanumerics and `-`, at least one letter, no `-` at either end or twice in a row.
-pub fn iana_svc_name(s: &str) -> Result<(), String> {
-    if s.is_empty() || s.len() > 15 {
-        return Err(format!("is {} characters long (1 to 15)", s.len()));
-    }
-    if !s
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
-        return Err("may only hold lowercase letters, digits and `-`".into());
-    }
-    if !s.chars().any(|c| c.is_ascii_lowercase()) {
-        return Err("must contain a letter".into());
-    }
-    if s.starts_with('-') || s.ends_with('-') || s.contains("--") {
-        return Err("must not start or end with `-` or hold `--`".into());
-    }
-    Ok(())
-}
-
-fn dns_subdomain(s: &str) -> Result<(), String> {
-    if s.len() > 253 {
-        return Err("is longer than 253 characters".into());
-    }
-    for part in s.split('.') {
-        dns_label(part)?;
-    }
-    Ok(())
-}
 
 /// The CRD's `^[a-zA-Z\d-_]+$`, hand-coded (the class is not valid in every regex engine).
 fn key_chars_ok(s: &str, hyphen: bool) -> bool {
@@ -353,8 +303,8 @@ fn is_zero(v: &IntOrString) -> bool {
 
 /// Every check on an `apps.emqx.io/v3beta1` cluster: the CRD schema, its CEL rules, and the
 /// Kubernetes limits on what is made from it.
-pub fn check_v3(spec: &crate::spec::ClusterSpecV3) -> Diagnostics {
-    use crate::spec::v3;
+pub fn check_v3(spec: &crate::input::ClusterSpecV3) -> Diagnostics {
+    use crate::input::v3;
     let mut out = Diagnostics::default();
     let at = &spec.at;
     let meta = spec.doc.metadata.clone().unwrap_or_default();
@@ -567,7 +517,7 @@ pub fn check_v3(spec: &crate::spec::ClusterSpecV3) -> Diagnostics {
 }
 
 /// An `EMQXAPIKey`: it names its cluster and the Secret with `apiKey` and `apiSecret`.
-pub fn check_api_key(spec: &crate::spec::ApiKeySpec) -> Diagnostics {
+pub fn check_api_key(spec: &crate::input::ApiKeySpec) -> Diagnostics {
     let mut out = Diagnostics::default();
     let at = &spec.at;
     let s = spec.doc.spec.clone().unwrap_or_default();

@@ -11,9 +11,9 @@ use clap::{Args, ValueEnum};
 use super::{EXIT_ERROR, overrides, print_diagnostics};
 use crate::compile::compile;
 use crate::diff::{ChangeKind, diff};
+use crate::input::Source;
 use crate::manifest::{Manifest, Object};
 use crate::settings::Layer;
-use crate::spec::Source;
 use crate::{output, yaml};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -4,8 +4,8 @@
 //! (`PARAM_<NAME>`). Nothing here is set outside such an integration.
 
 use crate::diag::Diagnostic;
+use crate::input::Source;
 use crate::settings::{KubeVersion, Layer, NEWEST_KUBE};
-use crate::spec::Source;
 
 /// Reads one variable through a lookup (the process environment, or a map in tests).
 pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;

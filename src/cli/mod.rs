@@ -16,8 +16,8 @@ use anyhow::Context;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::diag::Diagnostic;
+use crate::input::Source;
 use crate::settings::{Layer, Overrides};
-use crate::spec::Source;
 
 /// Renders the EMQX Operator's `EMQX` resources into plain Kubernetes manifests.
 #[derive(Debug, Parser)]
@@ -76,7 +76,7 @@ pub fn run() -> ExitCode {
         Some(Command::Krm) => krm(),
         Some(Command::Status(a)) => status::run(*a),
         Some(Command::Convert(a)) => convert::run(a),
-        Some(Command::Schema) => write_stdout(crate::spec::schema::json_schema().as_bytes()),
+        Some(Command::Schema) => write_stdout(crate::input::schema::json_schema().as_bytes()),
         Some(Command::Completions { shell }) => {
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "emqx-render", &mut buf);

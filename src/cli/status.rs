@@ -12,9 +12,9 @@ use clap::{Args, ValueEnum};
 
 use super::{EXIT_ERROR, overrides, print_diagnostics};
 use crate::compile::compile;
+use crate::input::Source;
 use crate::model::version::{image_tag, parse_tag};
 use crate::settings::Layer;
-use crate::spec::Source;
 use crate::status::client::{Client, ClientError, ClientOptions, Credentials};
 use crate::status::{Expected, Observed, Report, RoleFilter, compare, parse_nodes};
 

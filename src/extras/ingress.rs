@@ -5,12 +5,12 @@
 use k8s_openapi::api::networking::v1 as net;
 use serde_json::Value;
 
-use super::IngressDoc;
-use crate::build::{default_labels, meta, non_empty, object};
 use crate::diag::Diagnostic;
 use crate::hocon::facts::Listener;
+use crate::input::settings::IngressDoc;
 use crate::manifest::Object;
 use crate::model::Cluster;
+use crate::objects::{default_labels, meta, non_empty, object};
 
 /// EMQX's default `websocket.mqtt_path`.
 pub const DEFAULT_MQTT_PATH: &str = "/mqtt";

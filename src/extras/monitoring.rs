@@ -7,14 +7,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
-use super::MonitoringDoc;
-use crate::build::{custom, default_labels, merged, meta, object};
 use crate::diag::Diagnostic;
+use crate::input::settings::MonitoringDoc;
+pub use crate::input::settings::{POD_MONITOR, SERVICE_MONITOR};
 use crate::manifest::Object;
 use crate::model::Cluster;
+use crate::objects::{custom, default_labels, merged, meta, object};
 
-pub const POD_MONITOR: &str = "PodMonitor";
-pub const SERVICE_MONITOR: &str = "ServiceMonitor";
 /// The Prometheus Operator's API version.
 pub const API_VERSION: &str = "monitoring.coreos.com/v1";
 /// EMQX's Prometheus endpoint (text format).

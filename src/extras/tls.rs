@@ -5,11 +5,11 @@
 use k8s_openapi::api::core::v1 as core;
 use serde::Serialize;
 
-use super::TlsDoc;
-use crate::build::{custom, default_labels, meta};
 use crate::diag::Diagnostic;
+use crate::input::settings::TlsDoc;
 use crate::manifest::Object;
 use crate::model::Cluster;
+use crate::objects::{custom, default_labels, meta};
 
 /// The pod volume holding the Secret.
 pub const VOLUME: &str = "emqx-render-tls";

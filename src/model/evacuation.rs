@@ -11,9 +11,9 @@ use k8s_openapi::api::core::v1 as core;
 
 use super::Cluster;
 use super::defaults as d;
+use super::version::is_enterprise;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::guards::is_enterprise;
-use crate::spec::{Locator, p};
+use crate::input::{Locator, p};
 
 /// What the spec asks of the evacuation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

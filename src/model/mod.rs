@@ -15,8 +15,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::hocon::{self, facts::ConfigFacts};
+use crate::input::{ApiVersion, ClusterSpec, p, v2};
 use crate::settings::Settings;
-use crate::spec::{ApiVersion, ClusterSpec, p, v2};
 use crate::yaml::Seg;
 use defaults as d;
 use version::Version;
@@ -568,7 +568,7 @@ pub(crate) fn analyze_hocon(
     offset: u32,
     data_path: &str,
     name: &str,
-    at: &crate::spec::Locator,
+    at: &crate::input::Locator,
     diags: &mut Diagnostics,
 ) -> (ConfigFacts, bool) {
     let data_segs = p(data_path);
@@ -637,7 +637,7 @@ fn role(
     kind: RoleKind,
     tpl: Option<&v2::Template>,
     version: ApiVersion,
-    at: &crate::spec::Locator,
+    at: &crate::input::Locator,
     diags: &mut Diagnostics,
 ) -> Role {
     let v1 = version == ApiVersion::V2alpha1;
@@ -724,7 +724,7 @@ macro_rules! template_parts {
     )*};
 }
 
-template_parts!(v2::ServiceTemplate, crate::spec::v3::ServiceTemplate);
+template_parts!(v2::ServiceTemplate, crate::input::v3::ServiceTemplate);
 
 /// Fields of a template the renderer sets itself, with why: warned about when written.
 pub(crate) const SELECTOR_IGNORED: (&str, &str) =
@@ -735,7 +735,7 @@ pub(crate) fn service_template(
     t: Option<TemplateParts>,
     ignored: &[(&str, &str)],
     base: &str,
-    at: &crate::spec::Locator,
+    at: &crate::input::Locator,
     diags: &mut Diagnostics,
 ) -> Option<ServiceTemplate> {
     let Some(t) = t else {
@@ -781,7 +781,7 @@ const V2_TEMPLATE_IGNORED: &[(&str, &str)] = &[
 pub(crate) fn merge_container_ports(
     r: &Role,
     facts: &ConfigFacts,
-    at: &crate::spec::Locator,
+    at: &crate::input::Locator,
     diags: &mut Diagnostics,
 ) -> Vec<core::ContainerPort> {
     let base = format!("spec.{}Template.spec.ports", r.kind.as_str());
@@ -852,7 +852,7 @@ pub(crate) fn merge_container_ports(
 
 /// Probes that name a port (the default ones name `dashboard`) need that container port; the
 /// dashboard port disappears with `dashboard.listeners.http.bind = 0`.
-pub(crate) fn check_probe_ports(r: &Role, at: &crate::spec::Locator, diags: &mut Diagnostics) {
+pub(crate) fn check_probe_ports(r: &Role, at: &crate::input::Locator, diags: &mut Diagnostics) {
     let names: Vec<String> = r.ports.iter().filter_map(|p| p.name.clone()).collect();
     let base = format!("spec.{}Template.spec", r.kind.as_str());
     for (field, probe) in [
@@ -888,7 +888,7 @@ fn check_listener_names(
 ) {
     let mut seen: BTreeMap<(u16, bool), &str> = BTreeMap::new();
     for l in &facts.listeners {
-        if let Err(why) = crate::validate::dns_label(&l.port_name) {
+        if let Err(why) = crate::names::dns_label(&l.port_name) {
             diags.push(
                 Diagnostic::error("listener-name", format!("{data_path}: {}", l.path), format!("listener gives the Service port name `{}`, which {why}", l.port_name))
                     .at(loc(l.pos))

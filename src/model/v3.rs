@@ -20,8 +20,8 @@ use super::{
 };
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::hocon::facts::ConfigFacts;
+use crate::input::{ClusterSpecV3, p, v2, v3};
 use crate::settings::Settings;
-use crate::spec::{ClusterSpecV3, p, v2, v3};
 
 /// Operator 3.x core data claim defaults (`coreDataVolumeClaimSpec`).
 pub const CORE_CLAIM_SIZE: &str = "500Mi";
@@ -121,7 +121,7 @@ fn role(
     kind: RoleKind,
     tpl: Option<&v3::Template>,
     early: bool,
-    at: &crate::spec::Locator,
+    at: &crate::input::Locator,
     diags: &mut Diagnostics,
 ) -> Role {
     let base = format!("spec.{}Template.spec", kind.as_str());
@@ -199,7 +199,7 @@ fn role(
 fn roots_layout(
     roots: &BTreeMap<String, serde_json::Value>,
     name: &str,
-    at: &crate::spec::Locator,
+    at: &crate::input::Locator,
     diags: &mut Diagnostics,
 ) -> (ConfigFiles, Option<String>, ConfigFacts, bool) {
     let (runtime, startup) = cfg::split_roots(roots);

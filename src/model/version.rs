@@ -59,6 +59,25 @@ pub fn parse_tag(tag: &str) -> Option<Version> {
     })
 }
 
+/// From 5.9.0 every image runs under the BSL: more than one node needs a licence.
+pub const LICENSE_FOR_CLUSTERS_SINCE: Version = Version {
+    major: 5,
+    minor: 9,
+    patch: 0,
+};
+
+/// Whether the image is the Enterprise edition (`.../emqx-enterprise:...`, or any 5.9+ image,
+/// which is one edition).
+pub fn is_enterprise(image: &str, version: Option<Version>) -> bool {
+    // The last path segment without tag or digest: `registry:5000/emqx/emqx-enterprise:5.8.6`.
+    let name = image.split('@').next().unwrap_or(image);
+    let last = name.rsplit('/').next().unwrap_or(name);
+    last.split(':')
+        .next()
+        .is_some_and(|n| n.contains("enterprise"))
+        || version.is_some_and(|v| v >= LICENSE_FOR_CLUSTERS_SINCE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +105,23 @@ mod tests {
         );
         assert_eq!(parse_tag("latest"), None);
         assert_eq!(parse_tag("${EMQX_VERSION}"), None);
+    }
+
+    fn v(s: &str) -> Version {
+        parse_tag(s).unwrap()
+    }
+
+    #[test]
+    fn editions() {
+        assert!(is_enterprise(
+            "emqx/emqx-enterprise:5.8.6",
+            Some(v("5.8.6"))
+        ));
+        assert!(is_enterprise(
+            "registry:5000/emqx/emqx-enterprise:5.8.6",
+            Some(v("5.8.6"))
+        ));
+        assert!(!is_enterprise("emqx/emqx:5.8.6", Some(v("5.8.6"))));
+        assert!(is_enterprise("emqx/emqx:5.9.0", Some(v("5.9.0"))));
     }
 }

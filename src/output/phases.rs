@@ -5,8 +5,8 @@
 
 use serde_json::{Value, json};
 
-use crate::build::LABEL_DB_ROLE;
 use crate::manifest::Object;
+use crate::objects::LABEL_DB_ROLE;
 
 /// Directory of the first phase: configuration, Secrets, Services, core StatefulSets and PDBs.
 pub const CORE_DIR: &str = "1-core";

@@ -48,12 +48,13 @@ pub struct RunbookCluster {
 
 /// The `plan` runbook for kubectl users: phases applied one by one, each followed by
 /// `kubectl rollout status` and `emqx-render status`.
-pub fn runbook(
+/// `phases` are the plan's phases, given as data so that this module knows nothing of `plan`.
+pub fn runbook<P: Serialize>(
     spec: &str,
     settings: Option<&str>,
     dir: &str,
     clusters: &[RunbookCluster],
-    phases: &[crate::plan::Phase],
+    phases: &[P],
 ) -> Result<String, minijinja::Error> {
     let mut s = env()?
         .get_template("runbook.txt")?

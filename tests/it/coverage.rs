@@ -2,8 +2,8 @@
 //! field lists come from the same types the parser uses, so a field added there and not to the
 //! example fails here.
 
-use emqx_render::spec::fields::fields_at;
-use emqx_render::spec::p;
+use emqx_render::input::fields::fields_at;
+use emqx_render::input::p;
 use emqx_render::yaml::{self, Node, Seg, Value};
 
 use super::golden::root;

@@ -5,8 +5,8 @@
 use proptest::prelude::*;
 
 use emqx_render::compile::compile;
+use emqx_render::input::Source;
 use emqx_render::settings::Overrides;
-use emqx_render::spec::Source;
 
 use super::golden::{root, yaml_files};
 

@@ -7,7 +7,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let source = emqx_render::spec::Source {
+    let source = emqx_render::input::Source {
         name: "fuzz.yaml".into(),
         text: text.to_string(),
     };

@@ -3,9 +3,9 @@
 
 use schemars::JsonSchema;
 
+use super::settings::SettingsDoc;
 use super::v2::EmqxDoc;
 use super::v3;
-use crate::settings::SettingsDoc;
 
 /// A document of an emqx-render input: an EMQX Operator `EMQX` resource (apps.emqx.io/v3beta1,
 /// v2, v2beta1 or v2alpha1), an `EMQXAPIKey`, or emqx-render's `Settings`. Other Kubernetes

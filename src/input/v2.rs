@@ -1,6 +1,6 @@
 //! The `EMQX` resource of Operator 2.x (`apps.emqx.io/v2alpha1`, `v2beta1`, `v2`) as the user
 //! writes it: one superset of the three versions' fields. Which field exists in which version is
-//! checked by `spec::gate`, so a field from the wrong version is reported, not silently accepted.
+//! checked by `input::gate`, so a field from the wrong version is reported, not silently accepted.
 
 use std::collections::BTreeMap;
 

@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::extras::NetworkPolicyRules;
+use crate::input::settings::NetworkPolicyRules;
 use crate::manifest::Object;
 use crate::model::{Cluster, RoleKind};
 

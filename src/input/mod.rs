@@ -4,6 +4,7 @@
 
 pub mod fields;
 pub mod schema;
+pub mod settings;
 pub mod v2;
 pub mod v3;
 
@@ -13,8 +14,8 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 
 use crate::diag::{Diagnostic, Diagnostics, Loc, did_you_mean};
-use crate::settings::SettingsDoc;
 use crate::yaml::{self, Node, Pos, Seg, Value, path_string};
+use settings::SettingsDoc;
 
 /// An input: a display name for messages and the text.
 #[derive(Debug, Clone)]
@@ -592,7 +593,7 @@ const CRD_TYPE_HELP: &str =
 fn deserialize_settings(at: &Locator, diags: &mut Diagnostics) -> Option<SettingsDoc> {
     deserialize_typed(
         at,
-        crate::settings::fields_at,
+        settings::fields_at,
         &[],
         "check the value's type against the Settings schema (`emqx-render schema`)",
         diags,

@@ -10,7 +10,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{default_labels, meta, object};
-use crate::extras::NetworkPolicyRules;
+use crate::input::settings::NetworkPolicyRules;
 use crate::manifest::Object;
 use crate::model::Cluster;
 use crate::model::defaults as d;

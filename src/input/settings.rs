@@ -1,0 +1,296 @@
+//! The `kind: Settings` document as the user writes it (emqx-render's own settings and the
+//! opt-in extras), with its field lists for did-you-mean hints. Resolving it (layers, flags,
+//! checks) is `crate::settings`.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
+use serde::Deserialize;
+use serde::de::{self, MapAccess, Visitor};
+
+use super::fields::fields_of;
+use crate::yaml::Seg;
+
+/// `monitoring.kind` values.
+pub const POD_MONITOR: &str = "PodMonitor";
+pub const SERVICE_MONITOR: &str = "ServiceMonitor";
+
+/// emqx-render's own settings, as a document in the spec file.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct SettingsDoc {
+    #[schemars(extend("const" = "emqx-render/v1alpha1"))]
+    pub api_version: Option<String>,
+    #[schemars(extend("const" = "Settings"))]
+    pub kind: Option<String>,
+    /// Not used by the render; kpt needs `metadata.name` on a functionConfig.
+    pub metadata: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
+    /// Kubernetes version to render for, 1.33 to 1.37 (default 1.33).
+    pub kubernetes_version: Option<String>,
+    /// Namespace of clusters whose spec names none (default `default`).
+    pub namespace: Option<String>,
+    /// Argo CD sync-wave annotations: shared objects in wave 0, the core StatefulSet in 1, the
+    /// replicant Deployment in 2 (default true).
+    pub sync_waves: Option<bool>,
+    /// A NetworkPolicy per cluster: only its own pods reach ports 4370 and 5369, clients the
+    /// listener and dashboard ports (default false). `true`, or the sources allowed in.
+    pub network_policy: Option<NetworkPolicyDoc>,
+    /// Read the EMQX licence from an existing Secret: `EMQX_LICENSE__KEY` on every EMQX container
+    /// (key default `license`).
+    pub license: Option<SecretKeyDoc>,
+    /// Read the Erlang cookie from an existing Secret instead of `<cluster>-node-cookie`
+    /// (key default `node_cookie`).
+    pub cookie: Option<SecretKeyDoc>,
+    /// Create a ServiceAccount for the EMQX pods (no RBAC: EMQX needs none).
+    pub service_account: Option<ServiceAccountDoc>,
+    /// Ingresses for the dashboard and for MQTT over WebSocket.
+    pub ingress: Option<IngressesDoc>,
+    /// A Prometheus Operator PodMonitor or ServiceMonitor.
+    pub monitoring: Option<MonitoringDoc>,
+    /// A certificate for the TLS listeners, from cert-manager or an existing Secret.
+    pub tls: Option<TlsDoc>,
+}
+
+impl SettingsDoc {
+    /// `over` laid on top: each field `over` gives replaces this document's whole field.
+    pub fn overlay(&mut self, over: &SettingsDoc) {
+        macro_rules! take {
+            ($($f:ident),*) => {$(
+                if over.$f.is_some() {
+                    self.$f = over.$f.clone();
+                }
+            )*};
+        }
+        take!(
+            kubernetes_version,
+            namespace,
+            sync_waves,
+            network_policy,
+            license,
+            cookie,
+            service_account,
+            ingress,
+            monitoring,
+            tls
+        );
+    }
+}
+
+/// `serviceAccount` in Settings.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct ServiceAccountDoc {
+    /// Create it (default false).
+    pub create: Option<bool>,
+    /// Its name (default: the spec's serviceAccountName, else the cluster's name).
+    pub name: Option<String>,
+}
+
+/// A key of an existing Secret, named by reference (its value never enters the render).
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct SecretKeyDoc {
+    pub secret_name: Option<String>,
+    pub key: Option<String>,
+}
+
+/// Field names of the settings document, for did-you-mean hints.
+pub fn fields_at(path: &[Seg]) -> &'static [&'static str] {
+    match path {
+        [] => fields_of::<SettingsDoc>(),
+        [Seg::Key(k)] if k == "license" || k == "cookie" => fields_of::<SecretKeyDoc>(),
+        [Seg::Key(k)] if k == "serviceAccount" => fields_of::<ServiceAccountDoc>(),
+        [Seg::Key(k)] if k == "networkPolicy" => fields_of::<NetworkPolicyRules>(),
+        [Seg::Key(k)] if k == "ingress" => fields_of::<IngressesDoc>(),
+        [Seg::Key(k), Seg::Key(_)] if k == "ingress" => fields_of::<IngressDoc>(),
+        [Seg::Key(k)] if k == "monitoring" => fields_of::<MonitoringDoc>(),
+        [Seg::Key(k), Seg::Key(a)] if k == "monitoring" && a == "apiKeySecret" => {
+            fields_of::<ApiKeySecretDoc>()
+        }
+        [Seg::Key(k)] if k == "tls" => fields_of::<TlsDoc>(),
+        [Seg::Key(k), Seg::Key(c)] if k == "tls" && c == "certManager" => {
+            fields_of::<CertManagerDoc>()
+        }
+        _ => &[],
+    }
+}
+
+/// `networkPolicy`: `true`/`false`, or the sources allowed to reach the client ports.
+#[derive(Debug, Clone, PartialEq, schemars::JsonSchema)]
+#[schemars(untagged)]
+pub enum NetworkPolicyDoc {
+    Switch(bool),
+    Rules(NetworkPolicyRules),
+}
+
+/// `networkPolicy` as an object: the policy is on; listener and dashboard ports are open to
+/// every source unless a list of sources is given.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct NetworkPolicyRules {
+    /// Write the policy (default true when this object is given).
+    pub enabled: Option<bool>,
+    /// Who may reach the MQTT listener and gateway ports (NetworkPolicy peers; default anyone).
+    pub listeners_from: Option<Vec<NetworkPolicyPeer>>,
+    /// Who may reach the dashboard and REST API port (NetworkPolicy peers; default anyone).
+    /// Prometheus must be among them when `monitoring` is on.
+    pub dashboard_from: Option<Vec<NetworkPolicyPeer>>,
+}
+
+impl<'de> Deserialize<'de> for NetworkPolicyDoc {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = NetworkPolicyDoc;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("true, false, or {listenersFrom, dashboardFrom}")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(NetworkPolicyDoc::Switch(v))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                NetworkPolicyRules::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(NetworkPolicyDoc::Rules)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl NetworkPolicyDoc {
+    /// The rules when the policy is on.
+    pub fn rules(&self) -> Option<NetworkPolicyRules> {
+        match self {
+            NetworkPolicyDoc::Switch(true) => Some(NetworkPolicyRules::default()),
+            NetworkPolicyDoc::Switch(false) => None,
+            NetworkPolicyDoc::Rules(r) => r.on().then(|| r.clone()),
+        }
+    }
+}
+
+/// `ingress`: an Ingress for the dashboard, one for MQTT over WebSocket, or both.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct IngressesDoc {
+    /// The dashboard and REST API (Service `<cluster>-dashboard`, port `dashboard`).
+    pub dashboard: Option<IngressDoc>,
+    /// MQTT over WebSocket (Service `<cluster>-listeners`, the `ws` listener's port).
+    pub websocket: Option<IngressDoc>,
+}
+
+/// One Ingress.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct IngressDoc {
+    /// Write it (default true when this object is given).
+    pub enabled: Option<bool>,
+    /// `spec.ingressClassName` (default: the cluster's default class).
+    pub class_name: Option<String>,
+    /// Host names the Ingress answers (at least one).
+    pub hosts: Option<Vec<String>>,
+    /// Path (default `/` for the dashboard, the listener's `websocket.mqtt_path` for WebSocket).
+    pub path: Option<String>,
+    /// `Prefix` (default), `Exact` or `ImplementationSpecific`.
+    pub path_type: Option<String>,
+    /// TLS Secret for the hosts (terminated at the Ingress); none: plain HTTP.
+    pub tls_secret_name: Option<String>,
+    /// Annotations for the Ingress controller.
+    pub annotations: Option<BTreeMap<String, String>>,
+    /// WebSocket only: the listener, as its port name (`ws-default`; default the first
+    /// enabled `ws` listener).
+    pub listener: Option<String>,
+}
+
+/// `monitoring`: a Prometheus Operator PodMonitor (or ServiceMonitor) scraping
+/// `/api/v5/prometheus/stats` on every EMQX pod.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct MonitoringDoc {
+    /// Write it (default true when this object is given).
+    pub enabled: Option<bool>,
+    /// `PodMonitor` (default) or `ServiceMonitor` (with a headless `<cluster>-metrics` Service).
+    pub kind: Option<String>,
+    /// Scrape interval, e.g. `15s` (default: Prometheus's global interval).
+    pub interval: Option<String>,
+    /// Scrape timeout, e.g. `10s`.
+    pub scrape_timeout: Option<String>,
+    /// Labels for the monitor, for the Prometheus resource's monitor selector.
+    pub labels: Option<BTreeMap<String, String>>,
+    /// The Secret holding the API key Prometheus authenticates with (HTTP basic auth; EMQX 6.3
+    /// and later require it unless `prometheus.enable_basic_auth = false`).
+    pub api_key_secret: Option<ApiKeySecretDoc>,
+}
+
+/// An API key in an existing Secret, by reference.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct ApiKeySecretDoc {
+    pub secret_name: Option<String>,
+    /// Key holding the API key (default `apiKey`, as an EMQXAPIKey's Secret).
+    pub key_key: Option<String>,
+    /// Key holding the API secret (default `apiSecret`).
+    pub secret_key: Option<String>,
+}
+
+/// `tls`: a certificate for the TLS listeners, from cert-manager or an existing Secret,
+/// mounted into every EMQX pod and written into the listeners' `ssl_options`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct TlsDoc {
+    /// Apply it (default true when this object is given).
+    pub enabled: Option<bool>,
+    /// The `kubernetes.io/tls` Secret (default with certManager `<cluster>-tls`; required without).
+    pub secret_name: Option<String>,
+    /// Have cert-manager issue the Secret.
+    pub cert_manager: Option<CertManagerDoc>,
+    /// Listeners to serve it, as port names (default every enabled `ssl` and `wss` listener;
+    /// `quic` listeners may be named).
+    pub listeners: Option<Vec<String>>,
+    /// Also set `cacertfile` to the Secret's `ca.crt` (for client certificates, mTLS).
+    pub ca_cert: Option<bool>,
+}
+
+/// The cert-manager `Certificate` to write.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct CertManagerDoc {
+    /// The issuer's name (required).
+    pub issuer_name: Option<String>,
+    /// `Issuer` (default) or `ClusterIssuer`.
+    pub issuer_kind: Option<String>,
+    /// The issuer's API group (default `cert-manager.io`).
+    pub issuer_group: Option<String>,
+    /// DNS names besides the listeners Service's own: the names clients use from outside.
+    pub dns_names: Option<Vec<String>>,
+    /// Include the listeners Service's names (`<cluster>-listeners`, `.<ns>`, `.<ns>.svc`,
+    /// `.<ns>.svc.<clusterDomain>`; default true). Public ACME issuers such as Let's Encrypt
+    /// refuse these internal names: set false and list the public names in `dnsNames`.
+    pub service_dns_names: Option<bool>,
+    /// Certificate lifetime, e.g. `2160h` (default cert-manager's, 90 days).
+    pub duration: Option<String>,
+    /// Renew this long before expiry, e.g. `360h`.
+    pub renew_before: Option<String>,
+}
+
+/// An extra given as an object is on unless it says `enabled: false`.
+macro_rules! switchable {
+    ($($t:ty),*) => {$(
+        impl $t {
+            pub fn on(&self) -> bool {
+                self.enabled != Some(false)
+            }
+        }
+    )*};
+}
+
+switchable!(IngressDoc, MonitoringDoc, TlsDoc, NetworkPolicyRules);
