@@ -174,7 +174,7 @@ impl Ctx<'_> {
                 if invalid {
                     return part;
                 }
-                let (cluster, problems) = model::normalize(c, settings);
+                let (cluster, problems) = model::front::v2::normalize(c, settings);
                 part.diags.extend(problems);
                 (cluster, &c.at)
             }
@@ -197,7 +197,7 @@ impl Ctx<'_> {
                     .filter(|(kns, kname, _, _)| *kns == ns && *kname == name)
                     .map(|(_, _, k, _)| k.clone())
                     .collect();
-                let (cluster, problems) = model::v3::normalize(c, &mine, settings);
+                let (cluster, problems) = model::front::v3::normalize(c, &mine, settings);
                 part.diags.extend(problems);
                 (cluster, &c.at)
             }

@@ -106,7 +106,7 @@ pub fn apply(c: &mut Cluster, e: Evacuation, at: &Locator, diags: &mut Diagnosti
         .and_then(|h| h.exec.as_ref())
         .and_then(|x| x.command.clone());
     // Operator 3.x replicants leave the cluster on stop; keep that after the evacuation.
-    let forced = command.is_some_and(|cmd| cmd == super::v3::REPLICANT_PRE_STOP);
+    let forced = command.is_some_and(|cmd| cmd == super::rules::REPLICANT_PRE_STOP);
     let then = forced.then_some(LEAVE);
     if !forced && lifecycle.pre_stop.is_some() {
         diags.push(

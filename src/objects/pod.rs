@@ -419,8 +419,7 @@ pub fn template(c: &Cluster, r: &Role, checksum: &str) -> core::PodTemplateSpec 
         init.push(api_key_init(c, r));
     }
     init.extend(s.init_containers.clone().unwrap_or_default());
-    let mut tolerations = s.tolerations.clone().unwrap_or_default();
-    tolerations.extend(s.tole_rations.clone().unwrap_or_default());
+    let tolerations = s.tolerations.clone().unwrap_or_default();
     let mut annotations = r.annotations.clone();
     annotations.insert(super::CHECKSUM_ANNOTATION.to_string(), checksum.to_string());
     if let Some(rev) = &c.startup_revision {

@@ -125,15 +125,15 @@ pub fn deployment(c: &Cluster, checksum: &str) -> Option<Object> {
 pub fn pdbs(c: &Cluster) -> Vec<Object> {
     let mut out = Vec::new();
     for r in std::iter::once(&c.core).chain(c.replicant.as_ref()) {
-        if r.spec.min_available.is_none() && r.spec.max_unavailable.is_none() {
+        if r.min_available.is_none() && r.max_unavailable.is_none() {
             continue;
         }
         let name = format!("{}-{}", c.name, r.kind.as_str());
         let pdb = PodDisruptionBudget {
             metadata: meta(c, name.clone(), merged(default_labels(c), &c.labels)),
             spec: Some(PodDisruptionBudgetSpec {
-                min_available: r.spec.min_available.clone(),
-                max_unavailable: r.spec.max_unavailable.clone(),
+                min_available: r.min_available.clone(),
+                max_unavailable: r.max_unavailable.clone(),
                 selector: Some(selector(c, r.kind)),
                 ..Default::default()
             }),

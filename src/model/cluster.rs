@@ -1,0 +1,204 @@
+//! The one builder of a `Cluster` from a generation-neutral `ClusterInput`: the config read,
+//! both roles built (`role`), ports merged and probes checked against them, the Service
+//! templates read, the evacuation applied. What differs between generations comes in `Rules`.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::evacuation::{self, Evacuation};
+use super::layout::{self, ConfigSource};
+use super::role::{self, RoleInput, check_probe_ports, merge_container_ports};
+use super::rules::Rules;
+use super::version::{self, Version};
+use super::{ApiKeys, Cluster, RoleKind, ServiceTemplate};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::input::{Locator, p};
+
+/// A cluster as a front end reads it from its generation's spec.
+#[derive(Debug, Clone)]
+pub struct ClusterInput {
+    pub name: String,
+    pub namespace: String,
+    pub labels: BTreeMap<String, String>,
+    pub image: String,
+    pub image_pull_policy: Option<String>,
+    pub image_pull_secrets: Vec<core::LocalObjectReference>,
+    pub service_account_name: Option<String>,
+    pub cluster_domain: String,
+    pub revision_history_limit: i32,
+    pub config: ConfigSource,
+    pub api_keys: ApiKeys,
+    /// Where the spec lists its bootstrap API keys (v2: `spec.bootstrapAPIKeys`; v3beta1 keys
+    /// come from `EMQXAPIKey` documents).
+    pub api_keys_path: Option<&'static str>,
+    pub core: RoleInput,
+    pub replicant: RoleInput,
+    pub dashboard_service: Option<TemplateParts>,
+    pub listeners_service: Option<TemplateParts>,
+    pub evacuation: Option<Evacuation>,
+    pub replicant_rollout: (IntOrString, IntOrString),
+    /// The resource has a `status` (written by the operator; ignored).
+    pub has_status: bool,
+}
+
+/// Never below the desired count: one extra pod at a time, none taken away first.
+pub fn default_rollout() -> (IntOrString, IntOrString) {
+    (IntOrString::Int(1), IntOrString::Int(0))
+}
+
+/// Input → model. Problems come back located; warnings ride along with a successful result.
+pub fn build(
+    input: ClusterInput,
+    rules: &Rules,
+    at: &Locator,
+    mut diags: Diagnostics,
+) -> (Option<Cluster>, Diagnostics) {
+    let version = image_version(&input.image, rules, at, &mut diags);
+    if let Some(path) = input.api_keys_path
+        && !input.api_keys.is_empty()
+        && version.is_some_and(|v| v < version::BOOTSTRAP_FILE_SINCE)
+    {
+        diags.push(
+            Diagnostic::warning(
+                "api-keys-unsupported",
+                path,
+                "EMQX before 5.0.14 has no api_key.bootstrap_file; these keys are not loaded",
+            )
+            .at(at.key(&p(path)))
+            .help("use EMQX 5.0.14 or newer for bootstrap API keys"),
+        );
+    }
+    let config = layout::read(&input.config, rules.generation, &input.name, at, &mut diags);
+    let mut core = role::role(RoleKind::Core, input.core, rules, at, &mut diags);
+    let mut replicant = Some(role::role(
+        RoleKind::Replicant,
+        input.replicant,
+        rules,
+        at,
+        &mut diags,
+    ))
+    .filter(|r| r.replicas.unwrap_or(0) > 0);
+    for r in std::iter::once(&mut core).chain(replicant.as_mut()) {
+        r.ports = merge_container_ports(r, &config.facts, at, &mut diags);
+        if config.ok {
+            check_probe_ports(r, at, &mut diags);
+        }
+    }
+    let mut service = |t: Option<TemplateParts>, base: &str| {
+        service_template(t, rules.template_ignored, base, at, &mut diags)
+    };
+    let dashboard_service = service(input.dashboard_service, "spec.dashboardServiceTemplate");
+    let listeners_service = service(input.listeners_service, "spec.listenersServiceTemplate");
+    if input.has_status {
+        diags.push(
+            Diagnostic::warning(
+                "status-ignored",
+                "status",
+                "status is written by the operator; it is ignored",
+            )
+            .at(at.key(&p("status"))),
+        );
+    }
+    let mut cluster = Cluster {
+        name: input.name,
+        namespace: input.namespace,
+        labels: input.labels,
+        image: input.image,
+        version,
+        image_pull_policy: input
+            .image_pull_policy
+            .or_else(|| rules.image_pull_policy.map(str::to_string)),
+        image_pull_secrets: input.image_pull_secrets,
+        service_account_name: input.service_account_name,
+        cluster_domain: input.cluster_domain,
+        generation: rules.generation,
+        files: config.files,
+        startup_revision: config.startup_revision,
+        facts: config.facts,
+        api_keys: input.api_keys,
+        revision_history_limit: input.revision_history_limit,
+        app_protocol: rules.app_protocol,
+        replicant_rollout: input.replicant_rollout,
+        core,
+        replicant,
+        dashboard_service,
+        listeners_service,
+        cookie_ref: None,
+    };
+    if let Some(e) = input.evacuation {
+        evacuation::apply(&mut cluster, e, at, &mut diags);
+    }
+    let ok = !diags.has_errors();
+    (ok.then_some(cluster), diags)
+}
+
+/// The EMQX version of the image's tag, or a warning saying what is assumed.
+fn image_version(
+    image: &str,
+    rules: &Rules,
+    at: &Locator,
+    diags: &mut Diagnostics,
+) -> Option<Version> {
+    let version = version::image_tag(image).and_then(version::parse_tag);
+    if version.is_none() && !image.is_empty() {
+        let (assumed, example) = rules.unknown_version;
+        diags.push(
+            Diagnostic::warning(
+                "image-version-unknown",
+                "spec.image",
+                format!("cannot read an EMQX version from image `{image}`; assuming {assumed}"),
+            )
+            .at(at.value(&p("spec.image")))
+            .help(format!("pin a version tag such as {example}")),
+        );
+    }
+    version
+}
+
+/// A Service template as either generation writes it: whether it is on, its labels and
+/// annotations, its spec.
+#[derive(Debug, Clone)]
+pub struct TemplateParts {
+    pub enabled: Option<bool>,
+    pub labels: Option<BTreeMap<String, String>>,
+    pub annotations: Option<BTreeMap<String, String>>,
+    pub spec: Option<core::ServiceSpec>,
+}
+
+/// The Service template at `base` (absent: the default Service; `enabled: false`: none).
+fn service_template(
+    t: Option<TemplateParts>,
+    ignored: &[(&str, &str)],
+    base: &str,
+    at: &Locator,
+    diags: &mut Diagnostics,
+) -> Option<ServiceTemplate> {
+    let Some(t) = t else {
+        return Some(ServiceTemplate::default());
+    };
+    if t.enabled == Some(false) {
+        return None;
+    }
+    for (field, why) in ignored {
+        let path = format!("{base}.{field}");
+        if at.has(&p(&path)) {
+            diags.push(
+                Diagnostic::warning("field-ignored", path.clone(), format!("ignored: {why}"))
+                    .at(at.key(&p(&path))),
+            );
+        }
+    }
+    let mut spec = t.spec.unwrap_or_default();
+    spec.selector = None;
+    // The CRD's structural default on each port of the template.
+    for p in spec.ports.iter_mut().flatten() {
+        p.protocol.get_or_insert_with(|| "TCP".into());
+    }
+    Some(ServiceTemplate {
+        labels: t.labels.unwrap_or_default(),
+        annotations: t.annotations.unwrap_or_default(),
+        spec,
+    })
+}

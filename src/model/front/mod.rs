@@ -1,0 +1,82 @@
+//! The front ends: each generation's spec types (exact mirrors of its CRD, in `input`) read
+//! into the one generation-neutral `ClusterInput`. What the generations share is read here once
+//! (`pod_spec!`, `template_parts!`, `namespace`); each front end reads only its own fields and
+//! says which `Rules` apply.
+
+pub mod v2;
+pub mod v3;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use super::rules::Written;
+use crate::settings::Settings;
+
+/// The pod fields every generation's role spec has, by name: one list for every front end.
+macro_rules! pod_spec {
+    ($s:expr, tolerations: $tolerations:expr) => {{
+        let s = $s;
+        $crate::model::PodSpec {
+            node_selector: s.node_selector.clone(),
+            node_name: s.node_name.clone(),
+            affinity: s.affinity.clone(),
+            tolerations: $tolerations,
+            topology_spread_constraints: s.topology_spread_constraints.clone(),
+            command: s.command.clone(),
+            args: s.args.clone(),
+            ports: s.ports.clone(),
+            env: s.env.clone(),
+            env_from: s.env_from.clone(),
+            resources: s.resources.clone(),
+            pod_security_context: s.pod_security_context.clone(),
+            container_security_context: s.container_security_context.clone(),
+            init_containers: s.init_containers.clone(),
+            extra_containers: s.extra_containers.clone(),
+            extra_volumes: s.extra_volumes.clone(),
+            extra_volume_mounts: s.extra_volume_mounts.clone(),
+            liveness_probe: s.liveness_probe.clone(),
+            readiness_probe: s.readiness_probe.clone(),
+            startup_probe: s.startup_probe.clone(),
+            lifecycle: s.lifecycle.clone(),
+        }
+    }};
+}
+pub(crate) use pod_spec;
+
+/// Every generation's Service templates have `enabled`, `metadata.labels/annotations`, `spec`.
+macro_rules! template_parts {
+    ($($t:ty),*) => {$(
+        impl From<&$t> for $crate::model::cluster::TemplateParts {
+            fn from(t: &$t) -> Self {
+                let meta = t.metadata.clone().unwrap_or_default();
+                $crate::model::cluster::TemplateParts {
+                    enabled: t.enabled,
+                    labels: meta.labels,
+                    annotations: meta.annotations,
+                    spec: t.spec.clone(),
+                }
+            }
+        }
+    )*};
+}
+
+template_parts!(
+    crate::input::v2::ServiceTemplate,
+    crate::input::v3::ServiceTemplate
+);
+
+/// The cluster's namespace: the resource's own, else the Settings' default.
+pub fn namespace(meta: &ObjectMeta, settings: &Settings) -> String {
+    meta.namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| settings.namespace.clone())
+}
+
+/// How much of a template is written.
+pub fn written<T, S>(tpl: Option<&T>, spec: impl Fn(&T) -> Option<&S>) -> Written {
+    match tpl {
+        None => Written::Nothing,
+        Some(t) if spec(t).is_none() => Written::TemplateOnly,
+        Some(_) => Written::Spec,
+    }
+}

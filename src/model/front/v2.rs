@@ -1,0 +1,258 @@
+//! The Operator 2.x front end (`apps.emqx.io/v2alpha1`, `v2beta1`, `v2`): the spec read into a
+//! `ClusterInput`, with the warnings only these CRDs' fields can cause (the v2alpha1 image
+//! alias, literal API keys, a core template without spec, fields the renderer sets itself).
+
+use super::{namespace, pod_spec, written};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::input::{ApiVersion, ClusterSpec, Locator, p, v2};
+use crate::model::cluster::{self, ClusterInput, TemplateParts, default_rollout};
+use crate::model::defaults as d;
+use crate::model::evacuation::Evacuation;
+use crate::model::layout::ConfigSource;
+use crate::model::role::RoleInput;
+use crate::model::rules::{self, Rules, Written};
+use crate::model::{ApiKeys, Cluster, KeyRef, KeySel, RoleKind};
+use crate::settings::Settings;
+
+/// Spec → model. Problems come back located; warnings ride along with a successful result.
+pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let at = &spec.at;
+    let meta = spec.doc.metadata.clone().unwrap_or_default();
+    let s = spec.doc.spec.clone().unwrap_or_default();
+    let rules: &Rules = match spec.version {
+        ApiVersion::V2alpha1 => &rules::V2ALPHA1,
+        ApiVersion::V2 => &rules::V2,
+        _ => &rules::V2BETA1,
+    };
+    let v1 = spec.version == ApiVersion::V2alpha1;
+    // Config: the operator's default listener lines, a blank line, then the user's HOCON verbatim.
+    let config = if v1 {
+        ConfigSource::Data {
+            path: "spec.bootstrapConfig",
+            text: s.bootstrap_config.clone().unwrap_or_default(),
+        }
+    } else {
+        ConfigSource::Data {
+            path: "spec.config.data",
+            text: s
+                .config
+                .as_ref()
+                .and_then(|c| c.data.clone())
+                .unwrap_or_default(),
+        }
+    };
+    let min_ready_seconds = min_ready_seconds(&s, spec.version);
+    let role = |kind, tpl: Option<&v2::Template>, diags: &mut Diagnostics| {
+        role_input(kind, tpl, min_ready_seconds, at, diags)
+    };
+    let core = role(RoleKind::Core, s.core_template.as_ref(), &mut diags);
+    let replicant = role(
+        RoleKind::Replicant,
+        s.replicant_template.as_ref(),
+        &mut diags,
+    );
+    if !v1 && core.written == Written::TemplateOnly {
+        diags.push(
+            Diagnostic::warning("core-template-without-spec", "spec.coreTemplate", "coreTemplate has no spec, so the CRD defaults nothing: no replicas (Kubernetes runs 1), no probes, no security contexts")
+                .at(at.key(&p("spec.coreTemplate")))
+                .help("add `spec: {replicas: N}` to coreTemplate"),
+        );
+    }
+    ignored_fields(at, &mut diags);
+    let input = ClusterInput {
+        namespace: namespace(&meta, settings),
+        name: meta.name.clone().unwrap_or_default(),
+        labels: meta.labels.clone().unwrap_or_default(),
+        image: image(&s, v1, at, &mut diags),
+        image_pull_policy: s.image_pull_policy.clone(),
+        image_pull_secrets: s.image_pull_secrets.clone().unwrap_or_default(),
+        service_account_name: s.service_account_name.clone(),
+        cluster_domain: s
+            .cluster_domain
+            .clone()
+            .unwrap_or_else(|| d::CLUSTER_DOMAIN.to_string()),
+        revision_history_limit: s
+            .revision_history_limit
+            .unwrap_or(d::REVISION_HISTORY_LIMIT),
+        config,
+        api_keys: api_keys(&s, at, &mut diags),
+        api_keys_path: Some("spec.bootstrapAPIKeys"),
+        core,
+        replicant,
+        dashboard_service: s
+            .dashboard_service_template
+            .as_ref()
+            .map(TemplateParts::from),
+        listeners_service: s
+            .listeners_service_template
+            .as_ref()
+            .map(TemplateParts::from),
+        evacuation: evacuation(&s, spec.version, at),
+        replicant_rollout: default_rollout(),
+        has_status: spec.doc.status.is_some(),
+    };
+    cluster::build(input, rules, at, diags)
+}
+
+/// The image (v2alpha1 also accepts the 2022 `emqxTemplate.image` alias; validate.rs checks
+/// conflicts).
+fn image(s: &v2::EmqxSpec, v1: bool, at: &Locator, diags: &mut Diagnostics) -> String {
+    let alias = s.emqx_template.as_ref().and_then(|t| t.image.clone());
+    match (&s.image, alias) {
+        (Some(i), _) => i.clone(),
+        (None, Some(a)) if v1 => {
+            diags.push(
+                Diagnostic::warning(
+                    "image-alias",
+                    "spec.emqxTemplate.image",
+                    "read as spec.image; no v2alpha1 operator ever read this field",
+                )
+                .at(at.key(&p("spec.emqxTemplate.image")))
+                .help("write `spec.image` instead"),
+            );
+            a
+        }
+        _ => String::new(),
+    }
+}
+
+/// Literal keys and keys read from Secrets; literal ones are warned about.
+fn api_keys(s: &v2::EmqxSpec, at: &Locator, diags: &mut Diagnostics) -> ApiKeys {
+    let mut keys = ApiKeys::default();
+    for k in s.bootstrap_api_keys.iter().flatten() {
+        match (&k.key, &k.secret, &k.secret_ref) {
+            (Some(key), Some(secret), None) => keys.literal.push((key.clone(), secret.clone())),
+            (_, _, Some(r)) => {
+                let sel = |x: &Option<v2::KeyRef>| {
+                    x.as_ref().map(|x| KeySel {
+                        secret_name: x.secret_name.clone().unwrap_or_default(),
+                        secret_key: x.secret_key.clone().unwrap_or_default(),
+                    })
+                };
+                if let (Some(a), Some(b)) = (sel(&r.key), sel(&r.secret)) {
+                    keys.refs.push(KeyRef {
+                        key: a,
+                        secret: b,
+                        role: None,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    if !keys.literal.is_empty() {
+        diags.push(
+            Diagnostic::warning(
+                "api-key-in-spec",
+                "spec.bootstrapAPIKeys",
+                "literal bootstrap API keys are rendered into a Secret, so the secrets sit in Git",
+            )
+            .at(at.key(&p("spec.bootstrapAPIKeys")))
+            .help("use secretRef entries that name Secrets created in the cluster"),
+        );
+    }
+    keys
+}
+
+/// In v2beta1 the `updateStrategy` object default applies only when the object is absent; v2
+/// gives `initialDelaySeconds` a field default of its own.
+fn min_ready_seconds(s: &v2::EmqxSpec, version: ApiVersion) -> i32 {
+    match &s.update_strategy {
+        None => d::INITIAL_DELAY_SECONDS,
+        Some(u) if version == ApiVersion::V2 => {
+            u.initial_delay_seconds.unwrap_or(d::INITIAL_DELAY_SECONDS)
+        }
+        Some(u) => u.initial_delay_seconds.unwrap_or(0),
+    }
+}
+
+/// A written `evacuationStrategy` opts in to evacuating replicants before they stop.
+fn evacuation(s: &v2::EmqxSpec, version: ApiVersion, at: &Locator) -> Option<Evacuation> {
+    s.update_strategy
+        .as_ref()
+        .and_then(|u| u.evacuation_strategy.as_ref())
+        .filter(|_| at.has(&p("spec.updateStrategy.evacuationStrategy")))
+        .map(|e| {
+            Evacuation::from_spec(
+                e.wait_health_check,
+                e.conn_evict_rate,
+                e.sess_evict_rate,
+                // v2 defaults the field to 10; in v2beta1 an unset (0) wait is left out of the
+                // operator's call, so EMQX's own default applies.
+                match (version, e.wait_takeover) {
+                    (ApiVersion::V2, w) => w.unwrap_or(d::WAIT_TAKEOVER),
+                    (_, Some(w)) if w > 0 => w,
+                    _ => d::EMQX_WAIT_TAKEOVER,
+                },
+            )
+        })
+}
+
+/// Fields of the resource that have no effect, said once each.
+fn ignored_fields(at: &Locator, diags: &mut Diagnostics) {
+    let path = "spec.config.mode";
+    if at.has(&p(path)) {
+        diags.push(
+            Diagnostic::warning("field-no-effect", path, "has no effect: it only steers the operator's live config update; emqx-render rolls the pods on a config change instead")
+                .at(at.key(&p(path))),
+        );
+    }
+    let path = "metadata.annotations";
+    if at.has(&p(path)) {
+        diags.push(
+            Diagnostic::warning(
+                "field-ignored",
+                path,
+                "annotations of the EMQX resource are not copied to any object (as with the operator)",
+            )
+            .at(at.key(&p(path))),
+        );
+    }
+}
+
+/// One role's template; its `metadata.name`/`namespace` are warned about (we name objects).
+fn role_input(
+    kind: RoleKind,
+    tpl: Option<&v2::Template>,
+    min_ready_seconds: i32,
+    at: &Locator,
+    diags: &mut Diagnostics,
+) -> RoleInput {
+    let base = format!("spec.{}Template", kind.as_str());
+    for field in ["name", "namespace"] {
+        let path = format!("{base}.metadata.{field}");
+        if at.has(&p(&path)) {
+            diags.push(
+                Diagnostic::warning(
+                    "field-ignored",
+                    path.clone(),
+                    format!(
+                        "ignored: emqx-render names the {} objects itself",
+                        kind.as_str()
+                    ),
+                )
+                .at(at.key(&p(&path))),
+            );
+        }
+    }
+    let meta = tpl.and_then(|t| t.metadata.clone()).unwrap_or_default();
+    let s = tpl.and_then(|t| t.spec.clone()).unwrap_or_default();
+    // `toleRations`, the misspelt field of early CRDs, adds to `tolerations`.
+    let tolerations = match (&s.tolerations, &s.tole_rations) {
+        (None, None) => None,
+        (a, b) => Some(a.iter().chain(b.iter()).flatten().cloned().collect()),
+    };
+    RoleInput {
+        written: written(tpl, |t| t.spec.as_ref()),
+        labels: meta.labels.unwrap_or_default(),
+        annotations: meta.annotations.unwrap_or_default(),
+        replicas: s.replicas,
+        pod: pod_spec!(&s, tolerations: tolerations),
+        claim: s.volume_claim_templates.clone(),
+        min_ready_seconds,
+        dns_config: None,
+        min_available: s.min_available.clone(),
+        max_unavailable: s.max_unavailable.clone(),
+    }
+}

@@ -1,0 +1,140 @@
+//! The Operator 3.x front end (`apps.emqx.io/v3beta1`, and the `EMQXAPIKey`s naming the
+//! cluster): the spec read into a `ClusterInput`. The newest shape keeps its config in
+//! `config.roots`; the earlier one (`config.data`, which Operator 3.0 no longer reads) is
+//! rendered as Operator 2.3 did, with its own CRD defaults (`rules::V3BETA1_EARLY`).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::{namespace, pod_spec, written};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::input::{ClusterSpecV3, p, v3};
+use crate::model::cluster::{self, ClusterInput, TemplateParts, default_rollout};
+use crate::model::defaults as d;
+use crate::model::evacuation::Evacuation;
+use crate::model::layout::ConfigSource;
+use crate::model::role::RoleInput;
+use crate::model::rules;
+use crate::model::{ApiKeys, Cluster, KeyRef};
+use crate::settings::Settings;
+
+/// Spec → model for v3beta1; `keys` are the EMQXAPIKeys that name this cluster.
+pub fn normalize(
+    spec: &ClusterSpecV3,
+    keys: &[KeyRef],
+    settings: &Settings,
+) -> (Option<Cluster>, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let at = &spec.at;
+    let meta = spec.doc.metadata.clone().unwrap_or_default();
+    let s = spec.doc.spec.clone().unwrap_or_default();
+    let config = s.config.clone().unwrap_or_default();
+    if config.data.is_some() {
+        diags.push(
+            Diagnostic::warning(
+                "config-data-v3",
+                "spec.config.data",
+                "Operator 3.0 no longer reads config.data (the earlier v3beta1 shape); rendered as base.hocon the way Operator 2.3 did",
+            )
+            .at(at.key(&p("spec.config.data")))
+            .help("move the settings to spec.config.roots: `emqx-render convert --to v3beta1` does it"),
+        );
+    }
+    if config.mode.is_some() {
+        diags.push(
+            Diagnostic::warning(
+                "field-no-effect",
+                "spec.config.mode",
+                "has no effect: Operator 3.0 dropped config modes",
+            )
+            .at(at.key(&p("spec.config.mode"))),
+        );
+    }
+    let (rules, source) = match (config.data, config.roots) {
+        (Some(text), _) => (
+            &rules::V3BETA1_EARLY,
+            ConfigSource::Data {
+                path: "spec.config.data",
+                text,
+            },
+        ),
+        (None, roots) => (
+            &rules::V3BETA1,
+            ConfigSource::Roots(roots.unwrap_or_else(BTreeMap::new)),
+        ),
+    };
+    let us = s.update_strategy.clone().unwrap_or_default();
+    let input = ClusterInput {
+        namespace: namespace(&meta, settings),
+        name: meta.name.clone().unwrap_or_default(),
+        labels: meta.labels.clone().unwrap_or_default(),
+        image: s.image.clone().unwrap_or_default(),
+        image_pull_policy: s.image_pull_policy.clone(),
+        image_pull_secrets: s.image_pull_secrets.clone().unwrap_or_default(),
+        service_account_name: s.service_account_name.clone(),
+        cluster_domain: s
+            .cluster_domain
+            .clone()
+            .unwrap_or_else(|| d::CLUSTER_DOMAIN.to_string()),
+        revision_history_limit: s
+            .revision_history_limit
+            .unwrap_or(d::REVISION_HISTORY_LIMIT),
+        config: source,
+        api_keys: ApiKeys {
+            literal: Vec::new(),
+            refs: keys.to_vec(),
+        },
+        api_keys_path: None,
+        core: role_input(s.core_template.as_ref()),
+        replicant: role_input(s.replicant_template.as_ref()),
+        dashboard_service: s
+            .dashboard_service_template
+            .as_ref()
+            .map(TemplateParts::from),
+        listeners_service: s
+            .listeners_service_template
+            .as_ref()
+            .map(TemplateParts::from),
+        // A written evacuationStrategy that is not `Disabled` opts in to evacuating replicants.
+        evacuation: us
+            .evacuation_strategy
+            .as_ref()
+            .filter(|e| e.type_.as_deref() != Some("Disabled"))
+            .map(|e| {
+                Evacuation::from_spec(
+                    e.wait_health_check,
+                    e.connection_eviction_rate,
+                    e.session_eviction_rate,
+                    e.wait_takeover.unwrap_or(d::WAIT_TAKEOVER),
+                )
+            }),
+        replicant_rollout: match &us.replicants {
+            None => default_rollout(),
+            Some(r) => (
+                r.max_surge.clone().unwrap_or(IntOrString::Int(0)),
+                r.max_unavailable.clone().unwrap_or(IntOrString::Int(1)),
+            ),
+        },
+        has_status: spec.doc.status.is_some(),
+    };
+    cluster::build(input, rules, at, diags)
+}
+
+/// One role's template.
+fn role_input(tpl: Option<&v3::Template>) -> RoleInput {
+    let meta = tpl.and_then(|t| t.metadata.clone()).unwrap_or_default();
+    let s = tpl.and_then(|t| t.spec.clone()).unwrap_or_default();
+    RoleInput {
+        written: written(tpl, |t| t.spec.as_ref()),
+        labels: meta.labels.unwrap_or_default(),
+        annotations: meta.annotations.unwrap_or_default(),
+        replicas: s.replicas,
+        pod: pod_spec!(&s, tolerations: s.tolerations.clone()),
+        claim: s.persistent_volume_claim_spec.clone(),
+        min_ready_seconds: s.min_ready_seconds.unwrap_or(0),
+        dns_config: s.dns_config.clone(),
+        min_available: None,
+        max_unavailable: None,
+    }
+}
