@@ -204,110 +204,17 @@ fn from_v2(
         .get("coreTemplate")
         .and_then(|t| t.pointer("/spec/volumeClaimTemplates"))
         .is_some();
-    if let Some(cfg) = spec.get_mut("config").and_then(Value::as_object_mut) {
-        if cfg.shift_remove("mode").is_some() {
-            notes.push(format!(
-                "{name}: config.mode is dropped: Operator 3.0 has no config modes"
-            ));
-        }
-        if let Some(Value::String(data)) = cfg.shift_remove("data") {
-            let roots = hocon_to_roots(&data, &name, notes);
-            if !roots.is_empty() {
-                cfg.insert("roots".into(), Value::Object(roots));
-            }
-        }
-        if cfg.is_empty() {
-            spec.shift_remove("config");
-        }
-    }
+    config_to_v3(spec, &name, notes);
     if let Some(keys) = take(spec, "bootstrapAPIKeys") {
         let n = keys.as_array().map_or(0, Vec::len);
         notes.push(format!(
             "{name}: bootstrapAPIKeys ({n}) have no v3beta1 field: declare an EMQXAPIKey per key, naming a Secret with the keys apiKey and apiSecret"
         ));
     }
-    if let Some(us) = spec
-        .get_mut("updateStrategy")
-        .and_then(Value::as_object_mut)
-    {
-        if us.shift_remove("type").is_some() {
-            notes.push(format!("{name}: updateStrategy.type Recreate is dropped: v3beta1 rolls pods (RollingUpdate)"));
-        }
-        if us.shift_remove("initialDelaySeconds").is_some() {
-            notes.push(format!(
-                "{name}: updateStrategy.initialDelaySeconds has no v3beta1 equivalent (the operator's guide: do not map it to minReadySeconds)"
-            ));
-        }
-        if let Some(ev) = us
-            .get_mut("evacuationStrategy")
-            .and_then(Value::as_object_mut)
-        {
-            for (old, new) in [
-                ("connEvictRate", "connectionEvictionRate"),
-                ("sessEvictRate", "sessionEvictionRate"),
-            ] {
-                if let Some(v) = ev.shift_remove(old) {
-                    ev.insert(new.into(), v);
-                }
-            }
-        }
-        if us.is_empty() {
-            spec.shift_remove("updateStrategy");
-        }
-    }
+    update_strategy_to_v3(spec, &name, notes);
     for tpl in ["coreTemplate", "replicantTemplate"] {
-        let Some(t) = spec.get_mut(tpl).and_then(Value::as_object_mut) else {
-            continue;
-        };
-        if let Some(m) = t.get_mut("metadata").and_then(Value::as_object_mut) {
-            m.retain(|k, _| k == "labels" || k == "annotations");
-        }
-        let Some(s) = t.get_mut("spec").and_then(Value::as_object_mut) else {
-            continue;
-        };
-        if let Some(vct) = s.shift_remove("volumeClaimTemplates") {
-            s.insert("persistentVolumeClaimSpec".into(), vct);
-        }
-        if let Some(Value::Array(tr)) = s.shift_remove("toleRations") {
-            let t = s.entry("tolerations").or_insert(json!([]));
-            if let Some(a) = t.as_array_mut() {
-                a.extend(tr);
-            }
-        }
-        for f in ["minAvailable", "maxUnavailable"] {
-            if s.shift_remove(f).is_some() {
-                notes.push(format!(
-                    "{name}: {tpl}.spec.{f} is dropped: v3beta1 has no PodDisruptionBudget fields; write the PodDisruptionBudget yourself"
-                ));
-            }
-        }
-        if let Some(Value::Array(ports)) = s.get_mut("ports") {
-            let before = ports.len();
-            ports.retain(|p| {
-                !matches!(
-                    p.get("name").and_then(Value::as_str),
-                    Some("dashboard" | "dashboard-https")
-                )
-            });
-            if ports.len() < before {
-                notes.push(format!(
-                    "{name}: {tpl}.spec.ports named dashboard/dashboard-https are dropped: v3beta1 reserves them and adds them from the config"
-                ));
-            }
-            if ports.is_empty() {
-                s.shift_remove("ports");
-            }
-        }
-        let status_probe = s
-            .get("readinessProbe")
-            .and_then(|p| p.pointer("/httpGet/path"))
-            .and_then(Value::as_str)
-            == Some("/status");
-        if status_probe {
-            s.shift_remove("readinessProbe");
-            notes.push(format!(
-                "{name}: {tpl}.spec.readinessProbe on /status is dropped: Operator 3.x probes /api/v5/load_rebalance/availability_check"
-            ));
+        if let Some(t) = spec.get_mut(tpl).and_then(Value::as_object_mut) {
+            template_to_v3(tpl, t, &name, notes);
         }
     }
     for svc in ["dashboardServiceTemplate", "listenersServiceTemplate"] {
@@ -343,6 +250,113 @@ fn from_v2(
         "{name}: v3beta1 defaults differ: no container securityContext default, podSecurityContext with runAsNonRoot and without supplementalGroups"
     ));
     Some(())
+}
+
+/// `config.mode` dropped, `config.data` as `config.roots`.
+fn config_to_v3(spec: &mut Map<String, Value>, name: &str, notes: &mut Vec<String>) {
+    if let Some(cfg) = spec.get_mut("config").and_then(Value::as_object_mut) {
+        if cfg.shift_remove("mode").is_some() {
+            notes.push(format!(
+                "{name}: config.mode is dropped: Operator 3.0 has no config modes"
+            ));
+        }
+        if let Some(Value::String(data)) = cfg.shift_remove("data") {
+            let roots = hocon_to_roots(&data, name, notes);
+            if !roots.is_empty() {
+                cfg.insert("roots".into(), Value::Object(roots));
+            }
+        }
+        if cfg.is_empty() {
+            spec.shift_remove("config");
+        }
+    }
+}
+
+/// `updateStrategy`: what v3beta1 has no field for is dropped with a note, the rates renamed.
+fn update_strategy_to_v3(spec: &mut Map<String, Value>, name: &str, notes: &mut Vec<String>) {
+    if let Some(us) = spec
+        .get_mut("updateStrategy")
+        .and_then(Value::as_object_mut)
+    {
+        if us.shift_remove("type").is_some() {
+            notes.push(format!("{name}: updateStrategy.type Recreate is dropped: v3beta1 rolls pods (RollingUpdate)"));
+        }
+        if us.shift_remove("initialDelaySeconds").is_some() {
+            notes.push(format!(
+                "{name}: updateStrategy.initialDelaySeconds has no v3beta1 equivalent (the operator's guide: do not map it to minReadySeconds)"
+            ));
+        }
+        if let Some(ev) = us
+            .get_mut("evacuationStrategy")
+            .and_then(Value::as_object_mut)
+        {
+            for (old, new) in [
+                ("connEvictRate", "connectionEvictionRate"),
+                ("sessEvictRate", "sessionEvictionRate"),
+            ] {
+                if let Some(v) = ev.shift_remove(old) {
+                    ev.insert(new.into(), v);
+                }
+            }
+        }
+        if us.is_empty() {
+            spec.shift_remove("updateStrategy");
+        }
+    }
+}
+
+/// One role template: v2-only fields renamed, merged or dropped with a note.
+fn template_to_v3(tpl: &str, t: &mut Map<String, Value>, name: &str, notes: &mut Vec<String>) {
+    if let Some(m) = t.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.retain(|k, _| k == "labels" || k == "annotations");
+    }
+    let Some(s) = t.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
+    if let Some(vct) = s.shift_remove("volumeClaimTemplates") {
+        s.insert("persistentVolumeClaimSpec".into(), vct);
+    }
+    if let Some(Value::Array(tr)) = s.shift_remove("toleRations") {
+        let t = s.entry("tolerations").or_insert(json!([]));
+        if let Some(a) = t.as_array_mut() {
+            a.extend(tr);
+        }
+    }
+    for f in ["minAvailable", "maxUnavailable"] {
+        if s.shift_remove(f).is_some() {
+            notes.push(format!(
+                "{name}: {tpl}.spec.{f} is dropped: v3beta1 has no PodDisruptionBudget fields; write the PodDisruptionBudget yourself"
+            ));
+        }
+    }
+    if let Some(Value::Array(ports)) = s.get_mut("ports") {
+        let before = ports.len();
+        ports.retain(|p| {
+            !matches!(
+                p.get("name").and_then(Value::as_str),
+                Some("dashboard" | "dashboard-https")
+            )
+        });
+        if ports.len() < before {
+            notes.push(format!(
+                "{name}: {tpl}.spec.ports named dashboard/dashboard-https are dropped: v3beta1 reserves them and adds them from the config"
+            ));
+        }
+        if ports.is_empty() {
+            s.shift_remove("ports");
+        }
+    }
+    let status_probe = s
+        .get("readinessProbe")
+        .and_then(|p| p.pointer("/httpGet/path"))
+        .and_then(Value::as_str)
+        == Some("/status");
+    if status_probe {
+        s.shift_remove("readinessProbe");
+        notes.push(format!(
+            "{name}: {tpl}.spec.readinessProbe on /status is dropped: Operator 3.x probes /api/v5/load_rebalance/availability_check"
+        ));
+    }
 }
 
 /// v3beta1 → v2beta1 or v2 (or v3beta1 unchanged).

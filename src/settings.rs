@@ -5,12 +5,12 @@ use std::fmt;
 
 use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
 
-use crate::diag::Diagnostic;
-use crate::input::Source;
+use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::input::settings::{
     IngressDoc, MonitoringDoc, NetworkPolicyDoc, NetworkPolicyRules, POD_MONITOR, SERVICE_MONITOR,
     SecretKeyDoc, SettingsDoc, TlsDoc,
 };
+use crate::input::{Document, Locator, Source, p};
 
 /// A Kubernetes minor version, e.g. 1.33.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -395,6 +395,111 @@ impl Extras {
             tls,
         })
     }
+}
+
+/// A render's Settings: the input's document, then each layer from outside the input
+/// (`Overrides::settings_layers`), then the overrides, resolved; and where each field came from.
+pub struct Layered {
+    pub settings: Settings,
+    /// The documents in rising precedence, each with its locator.
+    layers: Vec<(SettingsDoc, Locator)>,
+}
+
+impl Layered {
+    /// Layers `input` (the input's Settings documents: at most one is allowed) and the
+    /// overrides. Problems go to `diags`; a render with them uses the default settings.
+    pub fn resolve(
+        input: Vec<(SettingsDoc, Locator)>,
+        over: &Overrides,
+        diags: &mut Diagnostics,
+    ) -> Layered {
+        if let Some((_, at)) = input.get(1) {
+            diags.push(
+                Diagnostic::error("settings-twice", "", "more than one Settings document")
+                    .at(at.value(&[]))
+                    .help("keep one `kind: Settings` document for the whole render"),
+            );
+        }
+        let mut layers: Vec<(SettingsDoc, Locator)> = input.into_iter().take(1).collect();
+        for src in &over.settings_layers {
+            layers.extend(layer_documents(src, diags));
+        }
+        let merged = (!layers.is_empty()).then(|| {
+            let mut m = SettingsDoc::default();
+            for (doc, _) in &layers {
+                m.overlay(doc);
+            }
+            m
+        });
+        let mut layered = Layered {
+            settings: Settings::default(),
+            layers,
+        };
+        match Settings::resolve(merged.as_ref(), over) {
+            Ok(s) => layered.settings = s,
+            Err(d) => {
+                let loc = layered.locate(&d.path);
+                diags.push((*d).at(loc));
+            }
+        }
+        layered
+    }
+
+    /// A settings path, located in the highest layer that gives its top-level field.
+    pub fn locate(&self, path: &str) -> Option<Loc> {
+        let segs = p(path);
+        let top = &segs[..segs.len().min(1)];
+        self.layers
+            .iter()
+            .rev()
+            .find(|(_, at)| top.is_empty() || at.has(top))
+            .and_then(|(_, at)| at.value(&segs))
+    }
+
+    /// Problems with paths into the Settings, located.
+    pub fn located(&self, found: Vec<Diagnostic>) -> Diagnostics {
+        Diagnostics(
+            found
+                .into_iter()
+                .map(|d| {
+                    let loc = self.locate(&d.path);
+                    d.at(loc)
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The Settings document of one layer given from outside the input (exactly one is allowed).
+fn layer_documents(src: &Source, diags: &mut Diagnostics) -> Vec<(SettingsDoc, Locator)> {
+    let whole_file = || {
+        Some(Loc {
+            file: src.name.clone(),
+            line: 1,
+            col: 1,
+        })
+    };
+    let (docs, problems) = crate::input::load_settings(src);
+    diags.extend(problems);
+    let mut out = Vec::new();
+    for doc in docs {
+        match doc {
+            Document::Settings(s, at) => out.push((*s, at)),
+            _ => diags.push(
+                Diagnostic::error("settings-layer", "kind", "is not a Settings document")
+                    .at(whole_file())
+                    .help("give only an `apiVersion: emqx-render/v1alpha1`, `kind: Settings` document here"),
+            ),
+        }
+    }
+    if out.len() > 1 {
+        diags.push(
+            Diagnostic::error("settings-twice", "", "more than one Settings document")
+                .at(whole_file())
+                .help("give one Settings document"),
+        );
+    }
+    out
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::input::{ApiVersion, ClusterSpec, p, v2};
+use crate::input::{ApiVersion, ClusterSpec, p, v2, v3};
 use crate::model::defaults as d;
 use crate::names::{dns_label, dns_subdomain, iana_svc_name};
 use crate::yaml::Seg;
@@ -56,7 +56,151 @@ pub fn check(spec: &ClusterSpec) -> Diagnostics {
         (image, _) => check_image(image.as_deref(), "emqx/emqx:5.8.6", &mut err),
     }
     check_pull_policy(s.image_pull_policy.as_deref(), &mut err);
-    if let Some(mode) = s.config.as_ref().and_then(|c| c.mode.as_deref())
+    check_config_mode(s.config.as_ref().and_then(|c| c.mode.as_deref()), &mut err);
+    check_domain_and_history(
+        s.cluster_domain.as_deref(),
+        s.revision_history_limit,
+        &mut err,
+    );
+    if let Some(u) = &s.update_strategy {
+        check_update_strategy(u, &mut err);
+    }
+
+    check_bootstrap_keys(
+        s.bootstrap_api_keys.as_deref().unwrap_or_default(),
+        v1,
+        &mut err,
+    );
+
+    for (role, tpl) in [
+        ("core", &s.core_template),
+        ("replicant", &s.replicant_template),
+    ] {
+        let Some(rs) = tpl.as_ref().and_then(|t| t.spec.as_ref()) else {
+            continue;
+        };
+        check_role(role, rs, meta.name.as_deref().unwrap_or_default(), &mut err);
+    }
+    out
+}
+
+/// IntOrString as a count or a percentage: Ok(Some(percent)) for "50%", Ok(None) for an int.
+fn count_or_percent(v: &IntOrString) -> Result<Option<u32>, String> {
+    match v {
+        IntOrString::Int(n) if *n < 0 => Err(format!("must not be negative, got {n}")),
+        IntOrString::Int(_) => Ok(None),
+        IntOrString::String(s) => s
+            .strip_suffix('%')
+            .and_then(|n| n.parse::<u32>().ok())
+            .filter(|n| *n <= 100)
+            .map(Some)
+            .ok_or_else(|| format!("`{s}` is not a count or a percentage")),
+    }
+}
+
+fn is_zero(v: &IntOrString) -> bool {
+    matches!(v, IntOrString::Int(0)) || matches!(v, IntOrString::String(s) if s == "0%")
+}
+
+/// Every check on an `apps.emqx.io/v3beta1` cluster: the CRD schema, its CEL rules, and the
+/// Kubernetes limits on what is made from it.
+pub fn check_v3(spec: &crate::input::ClusterSpecV3) -> Diagnostics {
+    let mut out = Diagnostics::default();
+    let at = &spec.at;
+    let meta = spec.doc.metadata.clone().unwrap_or_default();
+    let s = spec.doc.spec.clone().unwrap_or_default();
+    let mut err = |code: &'static str, path: &[Seg], msg: String, help: &str| {
+        out.push(
+            Diagnostic::error(code, crate::yaml::path_string(path), msg)
+                .at(at.value(path))
+                .help(help),
+        );
+    };
+    check_meta(&meta, &mut err);
+    check_image(s.image.as_deref(), "emqx/emqx-enterprise:5.10.1", &mut err);
+    check_pull_policy(s.image_pull_policy.as_deref(), &mut err);
+    check_domain_and_history(
+        s.cluster_domain.as_deref(),
+        s.revision_history_limit,
+        &mut err,
+    );
+    let config = s.config.clone().unwrap_or_default();
+    if config.roots.is_some() && config.data.is_some() {
+        err(
+            "config-both",
+            &p("spec.config.data"),
+            "config.roots and config.data are both set".into(),
+            "keep config.roots; config.data is the earlier v3beta1 shape",
+        );
+    }
+    check_config_mode(config.mode.as_deref(), &mut err);
+    if let Some(cookie) = config
+        .roots
+        .as_ref()
+        .and_then(|r| r.get("node"))
+        .and_then(|n| n.get("cookie"))
+    {
+        let _ = cookie;
+        err(
+            "cookie-reserved",
+            &p("spec.config.roots.node.cookie"),
+            "is reserved for the Operator".into(),
+            "remove it; the cookie comes from the Secret <name>-node-cookie, which you create",
+        );
+    }
+    check_update_strategy_v3(&s.update_strategy.clone().unwrap_or_default(), &mut err);
+    let replicas = |t: &Option<v3::Template>, default: i32| {
+        t.as_ref()
+            .and_then(|t| t.spec.as_ref())
+            .and_then(|s| s.replicas)
+            .unwrap_or(default)
+    };
+    let early = config.data.is_some();
+    let replicant_default = if early
+        && s.replicant_template
+            .as_ref()
+            .is_some_and(|t| t.spec.is_some())
+    {
+        2
+    } else {
+        0
+    };
+    let (cores, replicants) = (
+        replicas(&s.core_template, if early { 2 } else { 1 }),
+        replicas(&s.replicant_template, replicant_default),
+    );
+    for (role, tpl) in [
+        ("core", &s.core_template),
+        ("replicant", &s.replicant_template),
+    ] {
+        let Some(rs) = tpl.as_ref().and_then(|t| t.spec.as_ref()) else {
+            continue;
+        };
+        check_role_v3(role, rs, meta.name.as_deref().unwrap_or_default(), &mut err);
+    }
+    if replicants > 0 && cores < 2 {
+        // Point at the core count if it is written, else at what asks for replicants.
+        let core_path = p("spec.coreTemplate.spec.replicas");
+        let path = if at.has(&core_path) {
+            core_path
+        } else {
+            p("spec.replicantTemplate.spec.replicas")
+        };
+        err(
+            "core-replicas-for-replicants",
+            &path,
+            format!(
+                "core-replicant clusters need at least 2 core replicas for rolling updates, got {cores}"
+            ),
+            "set spec.coreTemplate.spec.replicas to 2 or more, or run without replicants",
+        );
+    }
+    out
+}
+
+/// `spec.config.mode` (v2beta1, v2, the earlier v3beta1 shape).
+fn check_config_mode(mode: Option<&str>, err: Report<'_>) {
+    if let Some(mode) = mode
         && mode != "Merge"
         && mode != "Replace"
     {
@@ -67,62 +211,62 @@ pub fn check(spec: &ClusterSpec) -> Diagnostics {
             "use Merge or Replace",
         );
     }
-    check_domain_and_history(
-        s.cluster_domain.as_deref(),
-        s.revision_history_limit,
-        &mut err,
-    );
-    if let Some(u) = &s.update_strategy {
-        if let Some(t) = &u.type_
-            && t != "Recreate"
-        {
-            err(
-                "invalid-enum",
-                &p("spec.updateStrategy.type"),
-                format!("`{t}` is not an update strategy"),
-                "the CRD allows only Recreate",
-            );
-        }
-        if let Some(i) = u.initial_delay_seconds
-            && i < 0
+}
+
+/// `spec.updateStrategy` of Operator 2.x.
+fn check_update_strategy(u: &v2::UpdateStrategy, err: Report<'_>) {
+    if let Some(t) = &u.type_
+        && t != "Recreate"
+    {
+        err(
+            "invalid-enum",
+            &p("spec.updateStrategy.type"),
+            format!("`{t}` is not an update strategy"),
+            "the CRD allows only Recreate",
+        );
+    }
+    if let Some(i) = u.initial_delay_seconds
+        && i < 0
+    {
+        err(
+            "invalid-number",
+            &p("spec.updateStrategy.initialDelaySeconds"),
+            format!("must not be negative, got {i}"),
+            "seconds to wait after pods are ready",
+        );
+    }
+    if let Some(e) = &u.evacuation_strategy {
+        if let Some(w) = e.wait_takeover
+            && w < 0
         {
             err(
                 "invalid-number",
-                &p("spec.updateStrategy.initialDelaySeconds"),
-                format!("must not be negative, got {i}"),
-                "seconds to wait after pods are ready",
+                &p("spec.updateStrategy.evacuationStrategy.waitTakeover"),
+                format!("must be at least 0, got {w}"),
+                "seconds to wait for sessions to be taken over",
             );
         }
-        if let Some(e) = &u.evacuation_strategy {
-            if let Some(w) = e.wait_takeover
-                && w < 0
+        for (f, v) in [
+            ("connEvictRate", e.conn_evict_rate),
+            ("sessEvictRate", e.sess_evict_rate),
+        ] {
+            if let Some(v) = v
+                && v < 1
             {
                 err(
                     "invalid-number",
-                    &p("spec.updateStrategy.evacuationStrategy.waitTakeover"),
-                    format!("must be at least 0, got {w}"),
-                    "seconds to wait for sessions to be taken over",
+                    &p(&format!("spec.updateStrategy.evacuationStrategy.{f}")),
+                    format!("must be at least 1, got {v}"),
+                    "evictions per second; the default is 1000",
                 );
-            }
-            for (f, v) in [
-                ("connEvictRate", e.conn_evict_rate),
-                ("sessEvictRate", e.sess_evict_rate),
-            ] {
-                if let Some(v) = v
-                    && v < 1
-                {
-                    err(
-                        "invalid-number",
-                        &p(&format!("spec.updateStrategy.evacuationStrategy.{f}")),
-                        format!("must be at least 1, got {v}"),
-                        "evictions per second; the default is 1000",
-                    );
-                }
             }
         }
     }
+}
 
-    for (i, k) in s.bootstrap_api_keys.iter().flatten().enumerate() {
+/// `spec.bootstrapAPIKeys`: each entry literal (key and secret) or by reference.
+fn check_bootstrap_keys(keys: &[v2::BootstrapApiKey], v1: bool, err: Report<'_>) {
+    for (i, k) in keys.iter().enumerate() {
         let base = "spec.bootstrapAPIKeys";
         match (&k.key, &k.secret, &k.secret_ref) {
             (Some(key), Some(secret), None) => {
@@ -202,163 +346,83 @@ pub fn check(spec: &ClusterSpec) -> Diagnostics {
             ),
         }
     }
+}
 
-    for (role, tpl) in [
-        ("core", &s.core_template),
-        ("replicant", &s.replicant_template),
+/// One role template's spec of Operator 2.x.
+fn check_role(role: &str, rs: &v2::RoleSpec, cluster: &str, err: Report<'_>) {
+    let base = format!("spec.{role}Template.spec");
+    check_replicas(role, rs.replicas, &base, err);
+    if rs.min_available.is_some() && rs.max_unavailable.is_some() {
+        err(
+            "pdb-both",
+            &p(&format!("{base}.maxUnavailable")),
+            "minAvailable and maxUnavailable are set together".into(),
+            "a PodDisruptionBudget takes one of them; remove the other",
+        );
+    }
+    for (f, v) in [
+        ("minAvailable", &rs.min_available),
+        ("maxUnavailable", &rs.max_unavailable),
     ] {
-        let Some(rs) = tpl.as_ref().and_then(|t| t.spec.as_ref()) else {
-            continue;
-        };
-        let base = format!("spec.{role}Template.spec");
-        check_replicas(role, rs.replicas, &base, &mut err);
-        if rs.min_available.is_some() && rs.max_unavailable.is_some() {
-            err(
-                "pdb-both",
-                &p(&format!("{base}.maxUnavailable")),
-                "minAvailable and maxUnavailable are set together".into(),
-                "a PodDisruptionBudget takes one of them; remove the other",
-            );
-        }
-        for (f, v) in [
-            ("minAvailable", &rs.min_available),
-            ("maxUnavailable", &rs.max_unavailable),
-        ] {
-            match v {
-                Some(IntOrString::Int(n)) if *n < 0 => err(
+        match v {
+            Some(IntOrString::Int(n)) if *n < 0 => err(
+                "invalid-number",
+                &p(&format!("{base}.{f}")),
+                format!("must not be negative, got {n}"),
+                "a count of pods or a percentage like \"50%\"",
+            ),
+            Some(IntOrString::String(s))
+                if !(s.ends_with('%')
+                    && s.trim_end_matches('%')
+                        .parse::<u32>()
+                        .is_ok_and(|n| n <= 100)) =>
+            {
+                err(
                     "invalid-number",
                     &p(&format!("{base}.{f}")),
-                    format!("must not be negative, got {n}"),
+                    format!("`{s}` is not a percentage"),
                     "a count of pods or a percentage like \"50%\"",
-                ),
-                Some(IntOrString::String(s))
-                    if !(s.ends_with('%')
-                        && s.trim_end_matches('%')
-                            .parse::<u32>()
-                            .is_ok_and(|n| n <= 100)) =>
-                {
-                    err(
-                        "invalid-number",
-                        &p(&format!("{base}.{f}")),
-                        format!("`{s}` is not a percentage"),
-                        "a count of pods or a percentage like \"50%\"",
-                    );
-                }
-                _ => {}
-            }
-        }
-        check_pod(
-            &base,
-            role,
-            meta.name.as_deref().unwrap_or_default(),
-            rs.ports.as_ref(),
-            rs.extra_volumes.as_ref(),
-            rs.extra_volume_mounts.as_ref(),
-            &mut err,
-        );
-        if let Some(pvc) = &rs.volume_claim_templates {
-            if pvc.access_modes.as_ref().is_none_or(Vec::is_empty) {
-                err(
-                    "pvc-incomplete",
-                    &p(&format!("{base}.volumeClaimTemplates")),
-                    "accessModes is required".into(),
-                    "add `accessModes: [ReadWriteOnce]`",
                 );
             }
-            let has_storage = pvc
-                .resources
-                .as_ref()
-                .and_then(|r| r.requests.as_ref())
-                .is_some_and(|r| r.contains_key("storage"));
-            if !has_storage {
-                err(
-                    "pvc-incomplete",
-                    &p(&format!("{base}.volumeClaimTemplates")),
-                    "resources.requests.storage is required".into(),
-                    "add `resources: {requests: {storage: 10Gi}}`",
-                );
-            }
+            _ => {}
         }
     }
-    out
-}
-
-/// IntOrString as a count or a percentage: Ok(Some(percent)) for "50%", Ok(None) for an int.
-fn count_or_percent(v: &IntOrString) -> Result<Option<u32>, String> {
-    match v {
-        IntOrString::Int(n) if *n < 0 => Err(format!("must not be negative, got {n}")),
-        IntOrString::Int(_) => Ok(None),
-        IntOrString::String(s) => s
-            .strip_suffix('%')
-            .and_then(|n| n.parse::<u32>().ok())
-            .filter(|n| *n <= 100)
-            .map(Some)
-            .ok_or_else(|| format!("`{s}` is not a count or a percentage")),
-    }
-}
-
-fn is_zero(v: &IntOrString) -> bool {
-    matches!(v, IntOrString::Int(0)) || matches!(v, IntOrString::String(s) if s == "0%")
-}
-
-/// Every check on an `apps.emqx.io/v3beta1` cluster: the CRD schema, its CEL rules, and the
-/// Kubernetes limits on what is made from it.
-pub fn check_v3(spec: &crate::input::ClusterSpecV3) -> Diagnostics {
-    use crate::input::v3;
-    let mut out = Diagnostics::default();
-    let at = &spec.at;
-    let meta = spec.doc.metadata.clone().unwrap_or_default();
-    let s = spec.doc.spec.clone().unwrap_or_default();
-    let mut err = |code: &'static str, path: &[Seg], msg: String, help: &str| {
-        out.push(
-            Diagnostic::error(code, crate::yaml::path_string(path), msg)
-                .at(at.value(path))
-                .help(help),
-        );
-    };
-    check_meta(&meta, &mut err);
-    check_image(s.image.as_deref(), "emqx/emqx-enterprise:5.10.1", &mut err);
-    check_pull_policy(s.image_pull_policy.as_deref(), &mut err);
-    check_domain_and_history(
-        s.cluster_domain.as_deref(),
-        s.revision_history_limit,
-        &mut err,
+    check_pod(
+        &base,
+        role,
+        cluster,
+        rs.ports.as_ref(),
+        rs.extra_volumes.as_ref(),
+        rs.extra_volume_mounts.as_ref(),
+        err,
     );
-    let config = s.config.clone().unwrap_or_default();
-    if config.roots.is_some() && config.data.is_some() {
-        err(
-            "config-both",
-            &p("spec.config.data"),
-            "config.roots and config.data are both set".into(),
-            "keep config.roots; config.data is the earlier v3beta1 shape",
-        );
+    if let Some(pvc) = &rs.volume_claim_templates {
+        if pvc.access_modes.as_ref().is_none_or(Vec::is_empty) {
+            err(
+                "pvc-incomplete",
+                &p(&format!("{base}.volumeClaimTemplates")),
+                "accessModes is required".into(),
+                "add `accessModes: [ReadWriteOnce]`",
+            );
+        }
+        let has_storage = pvc
+            .resources
+            .as_ref()
+            .and_then(|r| r.requests.as_ref())
+            .is_some_and(|r| r.contains_key("storage"));
+        if !has_storage {
+            err(
+                "pvc-incomplete",
+                &p(&format!("{base}.volumeClaimTemplates")),
+                "resources.requests.storage is required".into(),
+                "add `resources: {requests: {storage: 10Gi}}`",
+            );
+        }
     }
-    if let Some(mode) = config.mode.as_deref()
-        && mode != "Merge"
-        && mode != "Replace"
-    {
-        err(
-            "invalid-enum",
-            &p("spec.config.mode"),
-            format!("`{mode}` is not a config mode"),
-            "use Merge or Replace",
-        );
-    }
-    if let Some(cookie) = config
-        .roots
-        .as_ref()
-        .and_then(|r| r.get("node"))
-        .and_then(|n| n.get("cookie"))
-    {
-        let _ = cookie;
-        err(
-            "cookie-reserved",
-            &p("spec.config.roots.node.cookie"),
-            "is reserved for the Operator".into(),
-            "remove it; the cookie comes from the Secret <name>-node-cookie, which you create",
-        );
-    }
-    let us = s.update_strategy.clone().unwrap_or_default();
+}
+
+/// `spec.updateStrategy` of v3beta1.
+fn check_update_strategy_v3(us: &v3::UpdateStrategy, err: Report<'_>) {
     if let Some(t) = &us.type_
         && t != "RollingUpdate"
     {
@@ -435,85 +499,43 @@ pub fn check_v3(spec: &crate::input::ClusterSpecV3) -> Diagnostics {
             );
         }
     }
-    let replicas = |t: &Option<v3::Template>, default: i32| {
-        t.as_ref()
-            .and_then(|t| t.spec.as_ref())
-            .and_then(|s| s.replicas)
-            .unwrap_or(default)
-    };
-    let early = config.data.is_some();
-    let replicant_default = if early
-        && s.replicant_template
-            .as_ref()
-            .is_some_and(|t| t.spec.is_some())
+}
+
+/// One role template's spec of v3beta1.
+fn check_role_v3(role: &str, rs: &v3::RoleSpec, cluster: &str, err: Report<'_>) {
+    let base = format!("spec.{role}Template.spec");
+    check_replicas(role, rs.replicas, &base, err);
+    if let Some(m) = rs.min_ready_seconds
+        && m < 0
     {
-        2
-    } else {
-        0
-    };
-    let (cores, replicants) = (
-        replicas(&s.core_template, if early { 2 } else { 1 }),
-        replicas(&s.replicant_template, replicant_default),
-    );
-    for (role, tpl) in [
-        ("core", &s.core_template),
-        ("replicant", &s.replicant_template),
-    ] {
-        let Some(rs) = tpl.as_ref().and_then(|t| t.spec.as_ref()) else {
-            continue;
-        };
-        let base = format!("spec.{role}Template.spec");
-        check_replicas(role, rs.replicas, &base, &mut err);
-        if let Some(m) = rs.min_ready_seconds
-            && m < 0
+        err(
+            "invalid-number",
+            &p(&format!("{base}.minReadySeconds")),
+            format!("must not be negative, got {m}"),
+            "seconds a new pod must be ready before it counts",
+        );
+    }
+    for (i, port) in rs.ports.iter().flatten().enumerate() {
+        if let Some(n) = port.name.as_deref()
+            && (n == "dashboard" || n == "dashboard-https")
         {
             err(
-                "invalid-number",
-                &p(&format!("{base}.minReadySeconds")),
-                format!("must not be negative, got {m}"),
-                "seconds a new pod must be ready before it counts",
+                "port-reserved",
+                &idx(&format!("{base}.ports"), i, "name"),
+                format!("port name `{n}` is reserved"),
+                "port names dashboard and dashboard-https are reserved by the Operator: choose another name",
             );
         }
-        for (i, port) in rs.ports.iter().flatten().enumerate() {
-            if let Some(n) = port.name.as_deref()
-                && (n == "dashboard" || n == "dashboard-https")
-            {
-                err(
-                    "port-reserved",
-                    &idx(&format!("{base}.ports"), i, "name"),
-                    format!("port name `{n}` is reserved"),
-                    "port names dashboard and dashboard-https are reserved by the Operator: choose another name",
-                );
-            }
-        }
-        check_pod(
-            &base,
-            role,
-            meta.name.as_deref().unwrap_or_default(),
-            rs.ports.as_ref(),
-            rs.extra_volumes.as_ref(),
-            rs.extra_volume_mounts.as_ref(),
-            &mut err,
-        );
     }
-    if replicants > 0 && cores < 2 {
-        // Point at the core count if it is written, else at what asks for replicants.
-        let core_path = p("spec.coreTemplate.spec.replicas");
-        let path = if at.has(&core_path) {
-            core_path
-        } else {
-            p("spec.replicantTemplate.spec.replicas")
-        };
-        err(
-            "core-replicas-for-replicants",
-            &path,
-            format!(
-                "core-replicant clusters need at least 2 core replicas for rolling updates, got {cores}"
-            ),
-            "set spec.coreTemplate.spec.replicas to 2 or more, or run without replicants",
-        );
-    }
-    out
+    check_pod(
+        &base,
+        role,
+        cluster,
+        rs.ports.as_ref(),
+        rs.extra_volumes.as_ref(),
+        rs.extra_volume_mounts.as_ref(),
+        err,
+    );
 }
 
 /// An `EMQXAPIKey`: it names its cluster and the Secret with `apiKey` and `apiSecret`.

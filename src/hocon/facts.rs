@@ -116,15 +116,32 @@ fn checked_port(v: &Value, allow_zero: bool) -> Result<u16, String> {
 pub fn analyze(root: &Object) -> (ConfigFacts, Vec<FactProblem>) {
     let mut facts = ConfigFacts::default();
     let mut problems = Vec::new();
-    let mut problem = |pos: Pos, path: &str, message: String, help: &str| {
-        problems.push(FactProblem {
-            pos,
-            path: path.to_string(),
-            message,
-            help: help.to_string(),
-        });
-    };
+    dashboard(root, &mut facts, &mut problems);
+    listeners(root, &mut facts.listeners, &mut problems);
+    gateways(root, &mut facts.listeners, &mut problems);
+    facts
+        .listeners
+        .sort_by(|a, b| a.port_name.cmp(&b.port_name));
 
+    if let Some(n) = get(root, &["node", "cookie"]) {
+        facts.cookie = n.value.as_text();
+        facts.cookie_pos = Some(n.pos);
+    }
+    facts.has_license = get(root, &["license", "key"]).is_some();
+    (facts, problems)
+}
+
+fn problem(problems: &mut Vec<FactProblem>, pos: Pos, path: &str, message: String, help: &str) {
+    problems.push(FactProblem {
+        pos,
+        path: path.to_string(),
+        message,
+        help: help.to_string(),
+    });
+}
+
+/// The dashboard's HTTP and HTTPS ports (`bind = 0` turns one off).
+fn dashboard(root: &Object, facts: &mut ConfigFacts, problems: &mut Vec<FactProblem>) {
     facts.dashboard_http = Some(DEFAULT_DASHBOARD_PORT);
     for (proto, path) in [
         ("http", "dashboard.listeners.http.bind"),
@@ -138,6 +155,7 @@ pub fn analyze(root: &Object) -> (ConfigFacts, Vec<FactProblem>) {
                 Ok(p) if proto == "http" => facts.dashboard_http = Some(p),
                 Ok(p) => facts.dashboard_https = Some(p),
                 Err(e) => problem(
+                    problems,
                     n.pos,
                     path,
                     e,
@@ -146,7 +164,10 @@ pub fn analyze(root: &Object) -> (ConfigFacts, Vec<FactProblem>) {
             }
         }
     }
+}
 
+/// The enabled listeners under `listeners`, each with its port (the type's default when no bind).
+fn listeners(root: &Object, out: &mut Vec<Listener>, problems: &mut Vec<FactProblem>) {
     if let Some(listeners) = get(root, &["listeners"]).and_then(|n| n.value.as_object()) {
         for t in listeners.entries() {
             let Some(default_port) = LISTENER_TYPES
@@ -155,6 +176,7 @@ pub fn analyze(root: &Object) -> (ConfigFacts, Vec<FactProblem>) {
                 .map(|(_, p)| *p)
             else {
                 problem(
+                    problems,
                     t.key_pos,
                     &format!("listeners.{}", t.key),
                     format!("unknown listener type `{}`", t.key),
@@ -169,6 +191,7 @@ pub fn analyze(root: &Object) -> (ConfigFacts, Vec<FactProblem>) {
                 let path = format!("listeners.{}.{}", t.key, l.key);
                 let Some(obj) = l.node.value.as_object() else {
                     problem(
+                        problems,
                         l.node.pos,
                         &path,
                         "a listener must be an object".into(),
@@ -184,6 +207,7 @@ pub fn analyze(root: &Object) -> (ConfigFacts, Vec<FactProblem>) {
                         Ok(p) => (p, b.node.pos),
                         Err(e) => {
                             problem(
+                                problems,
                                 b.node.pos,
                                 &format!("{path}.bind"),
                                 e,
@@ -194,7 +218,7 @@ pub fn analyze(root: &Object) -> (ConfigFacts, Vec<FactProblem>) {
                     },
                     None => (default_port, l.key_pos),
                 };
-                facts.listeners.push(Listener {
+                out.push(Listener {
                     port_name: format!("{}-{}", t.key, l.key),
                     port,
                     udp: t.key == "quic",
@@ -208,7 +232,10 @@ pub fn analyze(root: &Object) -> (ConfigFacts, Vec<FactProblem>) {
             }
         }
     }
+}
 
+/// The enabled listeners of the enabled gateways (no default ports there).
+fn gateways(root: &Object, out: &mut Vec<Listener>, problems: &mut Vec<FactProblem>) {
     if let Some(gateways) = get(root, &["gateway"]).and_then(|n| n.value.as_object()) {
         for g in gateways.entries() {
             let Some(gw) = g.node.value.as_object() else {
@@ -223,6 +250,7 @@ pub fn analyze(root: &Object) -> (ConfigFacts, Vec<FactProblem>) {
             for t in types.entries() {
                 if !GATEWAY_LISTENER_TYPES.contains(&t.key.as_str()) {
                     problem(
+                        problems,
                         t.key_pos,
                         &format!("gateway.{}.listeners.{}", g.key, t.key),
                         format!("unknown gateway listener type `{}`", t.key),
@@ -243,6 +271,7 @@ pub fn analyze(root: &Object) -> (ConfigFacts, Vec<FactProblem>) {
                     }
                     let Some(b) = obj.get("bind") else {
                         problem(
+                            problems,
                             l.key_pos,
                             &path,
                             "gateway listener has no bind".into(),
@@ -251,7 +280,7 @@ pub fn analyze(root: &Object) -> (ConfigFacts, Vec<FactProblem>) {
                         continue;
                     };
                     match checked_port(&b.node.value, false) {
-                        Ok(port) => facts.listeners.push(Listener {
+                        Ok(port) => out.push(Listener {
                             port_name: format!("{}-{}-{}", g.key, t.key, l.key),
                             port,
                             udp: matches!(t.key.as_str(), "udp" | "dtls"),
@@ -263,6 +292,7 @@ pub fn analyze(root: &Object) -> (ConfigFacts, Vec<FactProblem>) {
                             mqtt_path: mqtt_path(obj),
                         }),
                         Err(e) => problem(
+                            problems,
                             b.node.pos,
                             &format!("{path}.bind"),
                             e,
@@ -273,16 +303,6 @@ pub fn analyze(root: &Object) -> (ConfigFacts, Vec<FactProblem>) {
             }
         }
     }
-    facts
-        .listeners
-        .sort_by(|a, b| a.port_name.cmp(&b.port_name));
-
-    if let Some(n) = get(root, &["node", "cookie"]) {
-        facts.cookie = n.value.as_text();
-        facts.cookie_pos = Some(n.pos);
-    }
-    facts.has_license = get(root, &["license", "key"]).is_some();
-    (facts, problems)
 }
 
 #[cfg(test)]

@@ -16,18 +16,28 @@ use super::{ApiKeys, Cluster, RoleKind, ServiceTemplate};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::input::{Locator, p};
 
-/// A cluster as a front end reads it from its generation's spec.
+/// What every generation's `EMQX` resource says in the same fields (read by `front::common!`).
 #[derive(Debug, Clone)]
-pub struct ClusterInput {
+pub struct Common {
     pub name: String,
     pub namespace: String,
     pub labels: BTreeMap<String, String>,
-    pub image: String,
     pub image_pull_policy: Option<String>,
     pub image_pull_secrets: Vec<core::LocalObjectReference>,
     pub service_account_name: Option<String>,
     pub cluster_domain: String,
     pub revision_history_limit: i32,
+    pub dashboard_service: Option<TemplateParts>,
+    pub listeners_service: Option<TemplateParts>,
+    /// The resource has a `status` (written by the operator; ignored).
+    pub has_status: bool,
+}
+
+/// A cluster as a front end reads it from its generation's spec.
+#[derive(Debug, Clone)]
+pub struct ClusterInput {
+    pub common: Common,
+    pub image: String,
     pub config: ConfigSource,
     pub api_keys: ApiKeys,
     /// Where the spec lists its bootstrap API keys (v2: `spec.bootstrapAPIKeys`; v3beta1 keys
@@ -35,12 +45,8 @@ pub struct ClusterInput {
     pub api_keys_path: Option<&'static str>,
     pub core: RoleInput,
     pub replicant: RoleInput,
-    pub dashboard_service: Option<TemplateParts>,
-    pub listeners_service: Option<TemplateParts>,
     pub evacuation: Option<Evacuation>,
     pub replicant_rollout: (IntOrString, IntOrString),
-    /// The resource has a `status` (written by the operator; ignored).
-    pub has_status: bool,
 }
 
 /// Never below the desired count: one extra pod at a time, none taken away first.
@@ -55,6 +61,7 @@ pub fn build(
     at: &Locator,
     mut diags: Diagnostics,
 ) -> (Option<Cluster>, Diagnostics) {
+    let common = input.common;
     let version = image_version(&input.image, rules, at, &mut diags);
     if let Some(path) = input.api_keys_path
         && !input.api_keys.is_empty()
@@ -70,7 +77,13 @@ pub fn build(
             .help("use EMQX 5.0.14 or newer for bootstrap API keys"),
         );
     }
-    let config = layout::read(&input.config, rules.generation, &input.name, at, &mut diags);
+    let config = layout::read(
+        &input.config,
+        rules.generation,
+        &common.name,
+        at,
+        &mut diags,
+    );
     let mut core = role::role(RoleKind::Core, input.core, rules, at, &mut diags);
     let mut replicant = Some(role::role(
         RoleKind::Replicant,
@@ -89,9 +102,9 @@ pub fn build(
     let mut service = |t: Option<TemplateParts>, base: &str| {
         service_template(t, rules.template_ignored, base, at, &mut diags)
     };
-    let dashboard_service = service(input.dashboard_service, "spec.dashboardServiceTemplate");
-    let listeners_service = service(input.listeners_service, "spec.listenersServiceTemplate");
-    if input.has_status {
+    let dashboard_service = service(common.dashboard_service, "spec.dashboardServiceTemplate");
+    let listeners_service = service(common.listeners_service, "spec.listenersServiceTemplate");
+    if common.has_status {
         diags.push(
             Diagnostic::warning(
                 "status-ignored",
@@ -102,23 +115,23 @@ pub fn build(
         );
     }
     let mut cluster = Cluster {
-        name: input.name,
-        namespace: input.namespace,
-        labels: input.labels,
+        name: common.name,
+        namespace: common.namespace,
+        labels: common.labels,
         image: input.image,
         version,
-        image_pull_policy: input
+        image_pull_policy: common
             .image_pull_policy
             .or_else(|| rules.image_pull_policy.map(str::to_string)),
-        image_pull_secrets: input.image_pull_secrets,
-        service_account_name: input.service_account_name,
-        cluster_domain: input.cluster_domain,
+        image_pull_secrets: common.image_pull_secrets,
+        service_account_name: common.service_account_name,
+        cluster_domain: common.cluster_domain,
         generation: rules.generation,
         files: config.files,
         startup_revision: config.startup_revision,
         facts: config.facts,
         api_keys: input.api_keys,
-        revision_history_limit: input.revision_history_limit,
+        revision_history_limit: common.revision_history_limit,
         app_protocol: rules.app_protocol,
         replicant_rollout: input.replicant_rollout,
         core,

@@ -7,7 +7,7 @@
 //! - `rules`: the differences between generations as data (defaults, forced fields, layouts);
 //! - `cluster` and `role`: the one builder of a `Cluster` and of a `Role` from that input;
 //! - `layout`: the config files of each generation and the facts read from them;
-//! - `evacuation`: the opt-in replicant evacuation.
+//! - `evacuation`: the opt-in replicant evacuation; `secrets`: the Secrets Settings name.
 //!
 //! `objects/` sees only these types.
 
@@ -19,6 +19,7 @@ pub mod front;
 pub mod layout;
 pub mod role;
 pub mod rules;
+pub mod secrets;
 pub mod version;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,6 @@
 //! The front ends: each generation's spec types (exact mirrors of its CRD, in `input`) read
 //! into the one generation-neutral `ClusterInput`. What the generations share is read here once
-//! (`pod_spec!`, `template_parts!`, `namespace`); each front end reads only its own fields and
+//! (`common!`, `pod_spec!`, `template_parts!`); each front end reads only its own fields and
 //! says which `Rules` apply.
 
 pub mod v2;
@@ -41,6 +41,40 @@ macro_rules! pod_spec {
     }};
 }
 pub(crate) use pod_spec;
+
+/// The fields every generation's `EMQX` resource has, by name: `$doc` is the whole document.
+macro_rules! common {
+    ($doc:expr, $settings:expr) => {{
+        let doc = $doc;
+        let meta = doc.metadata.clone().unwrap_or_default();
+        let s = doc.spec.clone().unwrap_or_default();
+        $crate::model::cluster::Common {
+            namespace: $crate::model::front::namespace(&meta, $settings),
+            name: meta.name.clone().unwrap_or_default(),
+            labels: meta.labels.clone().unwrap_or_default(),
+            image_pull_policy: s.image_pull_policy.clone(),
+            image_pull_secrets: s.image_pull_secrets.clone().unwrap_or_default(),
+            service_account_name: s.service_account_name.clone(),
+            cluster_domain: s
+                .cluster_domain
+                .clone()
+                .unwrap_or_else(|| $crate::model::defaults::CLUSTER_DOMAIN.to_string()),
+            revision_history_limit: s
+                .revision_history_limit
+                .unwrap_or($crate::model::defaults::REVISION_HISTORY_LIMIT),
+            dashboard_service: s
+                .dashboard_service_template
+                .as_ref()
+                .map($crate::model::cluster::TemplateParts::from),
+            listeners_service: s
+                .listeners_service_template
+                .as_ref()
+                .map($crate::model::cluster::TemplateParts::from),
+            has_status: doc.status.is_some(),
+        }
+    }};
+}
+pub(crate) use common;
 
 /// Every generation's Service templates have `enabled`, `metadata.labels/annotations`, `spec`.
 macro_rules! template_parts {

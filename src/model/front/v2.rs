@@ -2,10 +2,10 @@
 //! `ClusterInput`, with the warnings only these CRDs' fields can cause (the v2alpha1 image
 //! alias, literal API keys, a core template without spec, fields the renderer sets itself).
 
-use super::{namespace, pod_spec, written};
+use super::{common, pod_spec, written};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::input::{ApiVersion, ClusterSpec, Locator, p, v2};
-use crate::model::cluster::{self, ClusterInput, TemplateParts, default_rollout};
+use crate::model::cluster::{self, ClusterInput, default_rollout};
 use crate::model::defaults as d;
 use crate::model::evacuation::Evacuation;
 use crate::model::layout::ConfigSource;
@@ -18,7 +18,6 @@ use crate::settings::Settings;
 pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, Diagnostics) {
     let mut diags = Diagnostics::default();
     let at = &spec.at;
-    let meta = spec.doc.metadata.clone().unwrap_or_default();
     let s = spec.doc.spec.clone().unwrap_or_default();
     let rules: &Rules = match spec.version {
         ApiVersion::V2alpha1 => &rules::V2ALPHA1,
@@ -61,36 +60,15 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
     }
     ignored_fields(at, &mut diags);
     let input = ClusterInput {
-        namespace: namespace(&meta, settings),
-        name: meta.name.clone().unwrap_or_default(),
-        labels: meta.labels.clone().unwrap_or_default(),
+        common: common!(&spec.doc, settings),
         image: image(&s, v1, at, &mut diags),
-        image_pull_policy: s.image_pull_policy.clone(),
-        image_pull_secrets: s.image_pull_secrets.clone().unwrap_or_default(),
-        service_account_name: s.service_account_name.clone(),
-        cluster_domain: s
-            .cluster_domain
-            .clone()
-            .unwrap_or_else(|| d::CLUSTER_DOMAIN.to_string()),
-        revision_history_limit: s
-            .revision_history_limit
-            .unwrap_or(d::REVISION_HISTORY_LIMIT),
         config,
         api_keys: api_keys(&s, at, &mut diags),
         api_keys_path: Some("spec.bootstrapAPIKeys"),
         core,
         replicant,
-        dashboard_service: s
-            .dashboard_service_template
-            .as_ref()
-            .map(TemplateParts::from),
-        listeners_service: s
-            .listeners_service_template
-            .as_ref()
-            .map(TemplateParts::from),
         evacuation: evacuation(&s, spec.version, at),
         replicant_rollout: default_rollout(),
-        has_status: spec.doc.status.is_some(),
     };
     cluster::build(input, rules, at, diags)
 }

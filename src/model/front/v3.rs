@@ -7,16 +7,16 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{namespace, pod_spec, written};
+use super::{common, namespace, pod_spec, written};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::input::{ClusterSpecV3, p, v3};
-use crate::model::cluster::{self, ClusterInput, TemplateParts, default_rollout};
+use crate::input::{ApiKeySpec, ClusterSpecV3, p, v3};
+use crate::model::cluster::{self, ClusterInput, default_rollout};
 use crate::model::defaults as d;
 use crate::model::evacuation::Evacuation;
 use crate::model::layout::ConfigSource;
 use crate::model::role::RoleInput;
 use crate::model::rules;
-use crate::model::{ApiKeys, Cluster, KeyRef};
+use crate::model::{ApiKeys, Cluster, KeyRef, KeySel};
 use crate::settings::Settings;
 
 /// Spec → model for v3beta1; `keys` are the EMQXAPIKeys that name this cluster.
@@ -27,7 +27,6 @@ pub fn normalize(
 ) -> (Option<Cluster>, Diagnostics) {
     let mut diags = Diagnostics::default();
     let at = &spec.at;
-    let meta = spec.doc.metadata.clone().unwrap_or_default();
     let s = spec.doc.spec.clone().unwrap_or_default();
     let config = s.config.clone().unwrap_or_default();
     if config.data.is_some() {
@@ -66,20 +65,8 @@ pub fn normalize(
     };
     let us = s.update_strategy.clone().unwrap_or_default();
     let input = ClusterInput {
-        namespace: namespace(&meta, settings),
-        name: meta.name.clone().unwrap_or_default(),
-        labels: meta.labels.clone().unwrap_or_default(),
+        common: common!(&spec.doc, settings),
         image: s.image.clone().unwrap_or_default(),
-        image_pull_policy: s.image_pull_policy.clone(),
-        image_pull_secrets: s.image_pull_secrets.clone().unwrap_or_default(),
-        service_account_name: s.service_account_name.clone(),
-        cluster_domain: s
-            .cluster_domain
-            .clone()
-            .unwrap_or_else(|| d::CLUSTER_DOMAIN.to_string()),
-        revision_history_limit: s
-            .revision_history_limit
-            .unwrap_or(d::REVISION_HISTORY_LIMIT),
         config: source,
         api_keys: ApiKeys {
             literal: Vec::new(),
@@ -88,15 +75,6 @@ pub fn normalize(
         api_keys_path: None,
         core: role_input(s.core_template.as_ref()),
         replicant: role_input(s.replicant_template.as_ref()),
-        dashboard_service: s
-            .dashboard_service_template
-            .as_ref()
-            .map(TemplateParts::from),
-        listeners_service: s
-            .listeners_service_template
-            .as_ref()
-            .map(TemplateParts::from),
-        // A written evacuationStrategy that is not `Disabled` opts in to evacuating replicants.
         evacuation: us
             .evacuation_strategy
             .as_ref()
@@ -116,7 +94,6 @@ pub fn normalize(
                 r.max_unavailable.clone().unwrap_or(IntOrString::Int(1)),
             ),
         },
-        has_status: spec.doc.status.is_some(),
     };
     cluster::build(input, rules, at, diags)
 }
@@ -137,4 +114,27 @@ fn role_input(tpl: Option<&v3::Template>) -> RoleInput {
         min_available: None,
         max_unavailable: None,
     }
+}
+
+/// An `EMQXAPIKey` (already checked): the namespace and name of the cluster it names, and the
+/// key read from its Secret inside the pods.
+pub fn api_key(k: &ApiKeySpec, settings: &Settings) -> (String, String, KeyRef) {
+    let ks = k.doc.spec.clone().unwrap_or_default();
+    let ns = namespace(&k.doc.metadata.clone().unwrap_or_default(), settings);
+    let cluster = ks.emqx_ref.and_then(|r| r.name).unwrap_or_default();
+    let secret = ks.secret_ref.and_then(|r| r.name).unwrap_or_default();
+    let sel = |key: &str| KeySel {
+        secret_name: secret.clone(),
+        secret_key: key.to_string(),
+    };
+    let key = KeyRef {
+        key: sel("apiKey"),
+        secret: sel("apiSecret"),
+        role: Some(
+            ks.role
+                .unwrap_or_else(|| "Administrator".into())
+                .to_ascii_lowercase(),
+        ),
+    };
+    (ns, cluster, key)
 }
