@@ -7,8 +7,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::input::{ApiVersion, ClusterSpec, p, v2, v3};
+use crate::input::{ApiVersion, ClusterSpec, Locator, p, v2, v3};
 use crate::model::defaults as d;
+use crate::model::front::written;
+use crate::model::rules;
 use crate::names::{dns_label, dns_subdomain, iana_svc_name};
 use crate::yaml::Seg;
 
@@ -26,22 +28,33 @@ fn idx(base: &str, i: usize, rest: &str) -> Vec<Seg> {
     v
 }
 
-/// Every check on one cluster spec.
-pub fn check(spec: &ClusterSpec) -> Diagnostics {
-    let mut out = Diagnostics::default();
-    let at = &spec.at;
-    let v1 = spec.version == ApiVersion::V2alpha1;
-    let meta = spec.doc.metadata.clone().unwrap_or_default();
-    let s = spec.doc.spec.clone().unwrap_or_default();
-    let mut err = |code: &'static str, path: &[Seg], msg: String, help: &str| {
+/// A `Report` into `out`: each error located at its path in the document `at` reads.
+fn reporter<'a>(
+    out: &'a mut Diagnostics,
+    at: &'a Locator,
+) -> impl FnMut(&'static str, &[Seg], String, &str) + 'a {
+    move |code, path, msg, help| {
         out.push(
             Diagnostic::error(code, crate::yaml::path_string(path), msg)
                 .at(at.value(path))
                 .help(help),
         );
-    };
+    }
+}
 
-    check_meta(&meta, &mut err);
+/// Every check on one cluster spec.
+pub fn check(spec: &ClusterSpec) -> Diagnostics {
+    let mut out = Diagnostics::default();
+    checks_v2(spec, &mut reporter(&mut out, &spec.at));
+    out
+}
+
+fn checks_v2(spec: &ClusterSpec, err: Report<'_>) {
+    let v1 = spec.version == ApiVersion::V2alpha1;
+    let meta = spec.doc.metadata.clone().unwrap_or_default();
+    let s = spec.doc.spec.clone().unwrap_or_default();
+
+    check_meta(&meta, err);
 
     let alias = s.emqx_template.as_ref().and_then(|t| t.image.clone());
     match (&s.image, &alias) {
@@ -53,24 +66,16 @@ pub fn check(spec: &ClusterSpec) -> Diagnostics {
         ),
         // v2alpha1's `emqxTemplate.image` alone names the image.
         (None, Some(_)) => {}
-        (image, _) => check_image(image.as_deref(), "emqx/emqx:5.8.6", &mut err),
+        (image, _) => check_image(image.as_deref(), "emqx/emqx:5.8.6", err),
     }
-    check_pull_policy(s.image_pull_policy.as_deref(), &mut err);
-    check_config_mode(s.config.as_ref().and_then(|c| c.mode.as_deref()), &mut err);
-    check_domain_and_history(
-        s.cluster_domain.as_deref(),
-        s.revision_history_limit,
-        &mut err,
-    );
+    check_pull_policy(s.image_pull_policy.as_deref(), err);
+    check_config_mode(s.config.as_ref().and_then(|c| c.mode.as_deref()), err);
+    check_domain_and_history(s.cluster_domain.as_deref(), s.revision_history_limit, err);
     if let Some(u) = &s.update_strategy {
-        check_update_strategy(u, &mut err);
+        check_update_strategy(u, err);
     }
 
-    check_bootstrap_keys(
-        s.bootstrap_api_keys.as_deref().unwrap_or_default(),
-        v1,
-        &mut err,
-    );
+    check_bootstrap_keys(s.bootstrap_api_keys.as_deref().unwrap_or_default(), v1, err);
 
     for (role, tpl) in [
         ("core", &s.core_template),
@@ -79,9 +84,8 @@ pub fn check(spec: &ClusterSpec) -> Diagnostics {
         let Some(rs) = tpl.as_ref().and_then(|t| t.spec.as_ref()) else {
             continue;
         };
-        check_role(role, rs, meta.name.as_deref().unwrap_or_default(), &mut err);
+        check_role(role, rs, meta.name.as_deref().unwrap_or_default(), err);
     }
-    out
 }
 
 /// IntOrString as a count or a percentage: Ok(Some(percent)) for "50%", Ok(None) for an int.
@@ -106,24 +110,18 @@ fn is_zero(v: &IntOrString) -> bool {
 /// Kubernetes limits on what is made from it.
 pub fn check_v3(spec: &crate::input::ClusterSpecV3) -> Diagnostics {
     let mut out = Diagnostics::default();
+    checks_v3(spec, &mut reporter(&mut out, &spec.at));
+    out
+}
+
+fn checks_v3(spec: &crate::input::ClusterSpecV3, err: Report<'_>) {
     let at = &spec.at;
     let meta = spec.doc.metadata.clone().unwrap_or_default();
     let s = spec.doc.spec.clone().unwrap_or_default();
-    let mut err = |code: &'static str, path: &[Seg], msg: String, help: &str| {
-        out.push(
-            Diagnostic::error(code, crate::yaml::path_string(path), msg)
-                .at(at.value(path))
-                .help(help),
-        );
-    };
-    check_meta(&meta, &mut err);
-    check_image(s.image.as_deref(), "emqx/emqx-enterprise:5.10.1", &mut err);
-    check_pull_policy(s.image_pull_policy.as_deref(), &mut err);
-    check_domain_and_history(
-        s.cluster_domain.as_deref(),
-        s.revision_history_limit,
-        &mut err,
-    );
+    check_meta(&meta, err);
+    check_image(s.image.as_deref(), "emqx/emqx-enterprise:5.10.1", err);
+    check_pull_policy(s.image_pull_policy.as_deref(), err);
+    check_domain_and_history(s.cluster_domain.as_deref(), s.revision_history_limit, err);
     let config = s.config.clone().unwrap_or_default();
     if config.roots.is_some() && config.data.is_some() {
         err(
@@ -133,7 +131,7 @@ pub fn check_v3(spec: &crate::input::ClusterSpecV3) -> Diagnostics {
             "keep config.roots; config.data is the earlier v3beta1 shape",
         );
     }
-    check_config_mode(config.mode.as_deref(), &mut err);
+    check_config_mode(config.mode.as_deref(), err);
     if let Some(cookie) = config
         .roots
         .as_ref()
@@ -148,26 +146,23 @@ pub fn check_v3(spec: &crate::input::ClusterSpecV3) -> Diagnostics {
             "remove it; the cookie comes from the Secret <name>-node-cookie, which you create",
         );
     }
-    check_update_strategy_v3(&s.update_strategy.clone().unwrap_or_default(), &mut err);
-    let replicas = |t: &Option<v3::Template>, default: i32| {
+    check_update_strategy_v3(&s.update_strategy.clone().unwrap_or_default(), err);
+    // The counts the CRD defaults (`model::rules`), for the core-count rule below.
+    let rules = if config.data.is_some() {
+        &rules::V3BETA1_EARLY
+    } else {
+        &rules::V3BETA1
+    };
+    let replicas = |t: &Option<v3::Template>, d: rules::RoleDefaults| {
         t.as_ref()
             .and_then(|t| t.spec.as_ref())
             .and_then(|s| s.replicas)
-            .unwrap_or(default)
-    };
-    let early = config.data.is_some();
-    let replicant_default = if early
-        && s.replicant_template
-            .as_ref()
-            .is_some_and(|t| t.spec.is_some())
-    {
-        2
-    } else {
-        0
+            .or(d.replicas(written(t.as_ref(), |t| t.spec.as_ref())))
+            .unwrap_or(0)
     };
     let (cores, replicants) = (
-        replicas(&s.core_template, if early { 2 } else { 1 }),
-        replicas(&s.replicant_template, replicant_default),
+        replicas(&s.core_template, rules.core),
+        replicas(&s.replicant_template, rules.replicant),
     );
     for (role, tpl) in [
         ("core", &s.core_template),
@@ -176,7 +171,7 @@ pub fn check_v3(spec: &crate::input::ClusterSpecV3) -> Diagnostics {
         let Some(rs) = tpl.as_ref().and_then(|t| t.spec.as_ref()) else {
             continue;
         };
-        check_role_v3(role, rs, meta.name.as_deref().unwrap_or_default(), &mut err);
+        check_role_v3(role, rs, meta.name.as_deref().unwrap_or_default(), err);
     }
     if replicants > 0 && cores < 2 {
         // Point at the core count if it is written, else at what asks for replicants.
@@ -195,7 +190,6 @@ pub fn check_v3(spec: &crate::input::ClusterSpecV3) -> Diagnostics {
             "set spec.coreTemplate.spec.replicas to 2 or more, or run without replicants",
         );
     }
-    out
 }
 
 /// `spec.config.mode` (v2beta1, v2, the earlier v3beta1 shape).
