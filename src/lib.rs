@@ -1,9 +1,10 @@
 //! emqx-render: an offline compiler from the EMQX Operator's `EMQX` resource to Kubernetes
-//! manifests. Data flows one way: text → spec → model → objects → bytes.
+//! manifests. Data flows one way: text → input → model → objects → bytes.
 //!
-//! `spec` reads what the user wrote, `validate` checks it, `model` applies the CRD defaults and
-//! reads the HOCON config (`hocon`), `build` makes typed Kubernetes objects, `manifest` orders
+//! `input` reads what the user wrote, `validate` checks it, `model` applies the CRD defaults and
+//! reads the HOCON config (`hocon`), `objects` makes typed Kubernetes objects, `manifest` orders
 //! them, `output` serializes them; `compile` runs the pure pipeline and `cli` does the I/O.
+//! ARCHITECTURE.md has the map.
 pub mod cli;
 pub mod compile;
 pub mod convert;

@@ -336,6 +336,64 @@ fn no_module_imports_one_that_imports_it_back() {
     }
 }
 
+/// ARCHITECTURE.md's module table: module → the modules it may import (`None`: any).
+fn documented_imports() -> BTreeMap<String, Option<BTreeSet<String>>> {
+    let md = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md"))
+        .unwrap();
+    let ticked = |cell: &str| -> BTreeSet<String> {
+        cell.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(|s| s.split("::").next().unwrap_or(s).to_string())
+            .collect()
+    };
+    let mut out = BTreeMap::new();
+    let table = md
+        .split("## Modules")
+        .nth(1)
+        .unwrap()
+        .split("\n### ")
+        .next()
+        .unwrap();
+    for row in table.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let module = cells[1].trim_matches('`').to_string();
+        let allowed = match cells[3] {
+            "anything" | "everything above" => None,
+            c => Some(ticked(c)),
+        };
+        out.insert(module, allowed);
+    }
+    out
+}
+
+#[test]
+fn architecture_md_lists_what_each_module_imports() {
+    let doc = documented_imports();
+    let g = graphs(&src());
+    let top = &g[&Vec::new()];
+    let actual: BTreeSet<String> = modules(&src())
+        .keys()
+        .filter_map(|m| m.first().cloned())
+        .collect();
+    let listed: BTreeSet<String> = doc.keys().cloned().collect();
+    assert_eq!(
+        listed, actual,
+        "ARCHITECTURE.md's table and src/ have different modules"
+    );
+    let mut wrong = Vec::new();
+    for (m, allowed) in &doc {
+        let Some(allowed) = allowed else { continue };
+        let uses = top.get(m).cloned().unwrap_or_default();
+        if &uses != allowed {
+            wrong.push(format!(
+                "{m}: the code imports {uses:?}, ARCHITECTURE.md says {allowed:?}"
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 #[test]
 fn no_function_is_longer_than_150_lines() {
     let found = long_functions(&src());
