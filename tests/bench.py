@@ -18,7 +18,8 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "emqx-render")
+# EMQX_RENDER_BIN: another binary (to compare two builds); BENCH_NO_KUBECTL=1: skip kubectl.
+BIN = os.environ.get("EMQX_RENDER_BIN") or os.path.join(ROOT, "target", "release", "emqx-render")
 SPEC = open(os.path.join(ROOT, "examples", "production-v2beta1.yaml")).read()
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 KUBECTL_LIMIT = 300
@@ -63,7 +64,7 @@ def fmt(t):
 def main():
     if not os.path.exists(BIN):
         sys.exit("build first: cargo build --release")
-    kubectl = shutil.which("kubectl")
+    kubectl = None if os.environ.get("BENCH_NO_KUBECTL") else shutil.which("kubectl")
     work = tempfile.mkdtemp(prefix="emqx-render-bench-")
     rows = []
 

@@ -46,10 +46,11 @@ pub(crate) use pod_spec;
 macro_rules! common {
     ($doc:expr, $settings:expr) => {{
         let doc = $doc;
-        let meta = doc.metadata.clone().unwrap_or_default();
-        let s = doc.spec.clone().unwrap_or_default();
+        let (mut meta_slot, mut spec_slot) = (None, None);
+        let meta = $crate::model::front::or_default(doc.metadata.as_ref(), &mut meta_slot);
+        let s = $crate::model::front::or_default(doc.spec.as_ref(), &mut spec_slot);
         $crate::model::cluster::Common {
-            namespace: $crate::model::front::namespace(&meta, $settings),
+            namespace: $crate::model::front::namespace(meta, $settings),
             name: meta.name.clone().unwrap_or_default(),
             labels: meta.labels.clone().unwrap_or_default(),
             image_pull_policy: s.image_pull_policy.clone(),
@@ -97,6 +98,15 @@ template_parts!(
     crate::input::v2::ServiceTemplate,
     crate::input::v3::ServiceTemplate
 );
+
+/// The value, or a default kept in `slot`: a borrowed view of an optional part of a spec, so
+/// that reading it copies only the fields taken.
+pub fn or_default<'a, T: Default>(v: Option<&'a T>, slot: &'a mut Option<T>) -> &'a T {
+    match v {
+        Some(v) => v,
+        None => slot.get_or_insert_with(T::default),
+    }
+}
 
 /// The cluster's namespace: the resource's own, else the Settings' default.
 pub fn namespace(meta: &ObjectMeta, settings: &Settings) -> String {

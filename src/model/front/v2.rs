@@ -2,7 +2,7 @@
 //! `ClusterInput`, with the warnings only these CRDs' fields can cause (the v2alpha1 image
 //! alias, literal API keys, a core template without spec, fields the renderer sets itself).
 
-use super::{common, pod_spec, written};
+use super::{common, or_default, pod_spec, written};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::input::{ApiVersion, ClusterSpec, Locator, p, v2};
 use crate::model::cluster::{self, ClusterInput, default_rollout};
@@ -18,7 +18,8 @@ use crate::settings::Settings;
 pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, Diagnostics) {
     let mut diags = Diagnostics::default();
     let at = &spec.at;
-    let s = spec.doc.spec.clone().unwrap_or_default();
+    let mut slot = None;
+    let s = or_default(spec.doc.spec.as_ref(), &mut slot);
     let rules: &Rules = match spec.version {
         ApiVersion::V2alpha1 => &rules::V2ALPHA1,
         ApiVersion::V2 => &rules::V2,
@@ -41,7 +42,7 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
                 .unwrap_or_default(),
         }
     };
-    let min_ready_seconds = min_ready_seconds(&s, spec.version);
+    let min_ready_seconds = min_ready_seconds(s, spec.version);
     let role = |kind, tpl: Option<&v2::Template>, diags: &mut Diagnostics| {
         role_input(kind, tpl, min_ready_seconds, at, diags)
     };
@@ -61,13 +62,13 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
     ignored_fields(at, &mut diags);
     let input = ClusterInput {
         common: common!(&spec.doc, settings),
-        image: image(&s, v1, at, &mut diags),
+        image: image(s, v1, at, &mut diags),
         config,
-        api_keys: api_keys(&s, at, &mut diags),
+        api_keys: api_keys(s, at, &mut diags),
         api_keys_path: Some("spec.bootstrapAPIKeys"),
         core,
         replicant,
-        evacuation: evacuation(&s, spec.version, at),
+        evacuation: evacuation(s, spec.version, at),
         replicant_rollout: default_rollout(),
     };
     cluster::build(input, rules, at, diags)
@@ -214,8 +215,9 @@ fn role_input(
             );
         }
     }
-    let meta = tpl.and_then(|t| t.metadata.clone()).unwrap_or_default();
-    let s = tpl.and_then(|t| t.spec.clone()).unwrap_or_default();
+    let (mut meta_slot, mut spec_slot) = (None, None);
+    let meta = or_default(tpl.and_then(|t| t.metadata.as_ref()), &mut meta_slot);
+    let s = or_default(tpl.and_then(|t| t.spec.as_ref()), &mut spec_slot);
     // `toleRations`, the misspelt field of early CRDs, adds to `tolerations`.
     let tolerations = match (&s.tolerations, &s.tole_rations) {
         (None, None) => None,
@@ -223,8 +225,8 @@ fn role_input(
     };
     RoleInput {
         written: written(tpl, |t| t.spec.as_ref()),
-        labels: meta.labels.unwrap_or_default(),
-        annotations: meta.annotations.unwrap_or_default(),
+        labels: meta.labels.clone().unwrap_or_default(),
+        annotations: meta.annotations.clone().unwrap_or_default(),
         replicas: s.replicas,
         pod: pod_spec!(&s, tolerations: tolerations),
         claim: s.volume_claim_templates.clone(),

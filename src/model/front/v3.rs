@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{common, namespace, pod_spec, written};
+use super::{common, namespace, or_default, pod_spec, written};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::input::{ApiKeySpec, ClusterSpecV3, p, v3};
 use crate::model::cluster::{self, ClusterInput, default_rollout};
@@ -27,7 +27,8 @@ pub fn normalize(
 ) -> (Option<Cluster>, Diagnostics) {
     let mut diags = Diagnostics::default();
     let at = &spec.at;
-    let s = spec.doc.spec.clone().unwrap_or_default();
+    let mut slot = None;
+    let s = or_default(spec.doc.spec.as_ref(), &mut slot);
     let config = s.config.clone().unwrap_or_default();
     if config.data.is_some() {
         diags.push(
@@ -100,12 +101,13 @@ pub fn normalize(
 
 /// One role's template.
 fn role_input(tpl: Option<&v3::Template>) -> RoleInput {
-    let meta = tpl.and_then(|t| t.metadata.clone()).unwrap_or_default();
-    let s = tpl.and_then(|t| t.spec.clone()).unwrap_or_default();
+    let (mut meta_slot, mut spec_slot) = (None, None);
+    let meta = or_default(tpl.and_then(|t| t.metadata.as_ref()), &mut meta_slot);
+    let s = or_default(tpl.and_then(|t| t.spec.as_ref()), &mut spec_slot);
     RoleInput {
         written: written(tpl, |t| t.spec.as_ref()),
-        labels: meta.labels.unwrap_or_default(),
-        annotations: meta.annotations.unwrap_or_default(),
+        labels: meta.labels.clone().unwrap_or_default(),
+        annotations: meta.annotations.clone().unwrap_or_default(),
         replicas: s.replicas,
         pod: pod_spec!(&s, tolerations: s.tolerations.clone()),
         claim: s.persistent_volume_claim_spec.clone(),
