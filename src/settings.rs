@@ -19,10 +19,17 @@ pub struct KubeVersion {
     pub minor: u32,
 }
 
-/// The oldest Kubernetes emqx-render supports: the k8s-openapi feature it is built with.
+/// The oldest Kubernetes emqx-render is tested against (every example validated for every
+/// minor version from here to `NEWEST_KUBE`); the default target.
 pub const OLDEST_KUBE: KubeVersion = KubeVersion {
     major: 1,
-    minor: 33,
+    minor: 27,
+};
+/// The oldest Kubernetes that serves every API the render uses (`policy/v1`
+/// PodDisruptionBudget since 1.21); older targets are refused, untested ones warned about.
+pub const OLDEST_API: KubeVersion = KubeVersion {
+    major: 1,
+    minor: 21,
 };
 /// The newest Kubernetes emqx-render is tested against.
 pub const NEWEST_KUBE: KubeVersion = KubeVersion {
@@ -169,42 +176,29 @@ fn switch(
 }
 
 impl Settings {
-    /// Layers the settings document and the overrides over the defaults.
+    /// Layers the settings document and the overrides over the defaults; warnings (a target
+    /// outside the tested versions) come back beside the settings.
     pub fn resolve(
         doc: Option<&SettingsDoc>,
         over: &Overrides,
-    ) -> Result<Settings, Box<Diagnostic>> {
+    ) -> Result<(Settings, Vec<Diagnostic>), Box<Diagnostic>> {
         let mut s = Settings::default();
-        let kube = over
-            .flags
-            .kubernetes_version
-            .as_deref()
-            .or(over.env.kubernetes_version.as_deref())
-            .or(doc.and_then(|d| d.kubernetes_version.as_deref()));
-        if let Some(v) = kube {
-            let parsed = KubeVersion::parse(v).ok_or_else(|| {
-                Box::new(
-                    Diagnostic::error(
-                        "settings-kube-version",
-                        "kubernetesVersion",
-                        format!("`{v}` is not a Kubernetes version"),
-                    )
-                    .help("write it as 1.33"),
-                )
-            })?;
-            if parsed < OLDEST_KUBE || parsed > NEWEST_KUBE {
-                return Err(Box::new(
-                    Diagnostic::error(
-                        "settings-kube-version",
-                        "kubernetesVersion",
-                        format!("Kubernetes {parsed} is not supported"),
-                    )
-                    .help(format!(
-                        "emqx-render supports Kubernetes {OLDEST_KUBE} to {NEWEST_KUBE}"
-                    )),
-                ));
-            }
+        let mut warnings = Vec::new();
+        // Where the version came from names the field in messages (and locates it in a document).
+        let kube = [
+            (over.flags.kubernetes_version.as_deref(), "--kube-version"),
+            (over.env.kubernetes_version.as_deref(), "KUBE_VERSION"),
+            (
+                doc.and_then(|d| d.kubernetes_version.as_deref()),
+                "kubernetesVersion",
+            ),
+        ]
+        .into_iter()
+        .find_map(|(v, field)| v.map(|v| (v, field)));
+        if let Some((v, field)) = kube {
+            let (parsed, warning) = kube_version(v, field)?;
             s.kubernetes_version = parsed;
+            warnings.extend(warning);
         }
         if let Some(ns) = over
             .flags
@@ -247,8 +241,47 @@ impl Settings {
             .and_then(|d| d.service_account.as_ref())
             .filter(|sa| sa.create == Some(true))
             .map(|sa| sa.name.clone().filter(|n| !n.is_empty()));
-        Ok(s)
+        Ok((s, warnings))
     }
+}
+
+/// A target Kubernetes version: refused below `OLDEST_API`, warned about outside the tested
+/// `OLDEST_KUBE`..=`NEWEST_KUBE`.
+fn kube_version(
+    v: &str,
+    field: &str,
+) -> Result<(KubeVersion, Option<Diagnostic>), Box<Diagnostic>> {
+    let parsed = KubeVersion::parse(v).ok_or_else(|| {
+        Box::new(
+            Diagnostic::error(
+                "settings-kube-version",
+                field,
+                format!("`{v}` is not a Kubernetes version"),
+            )
+            .help("write it as 1.33"),
+        )
+    })?;
+    if parsed < OLDEST_API {
+        return Err(Box::new(
+            Diagnostic::error(
+                "settings-kube-version",
+                field,
+                format!("Kubernetes {parsed} is not supported: it has no policy/v1 PodDisruptionBudget"),
+            )
+            .help(format!(
+                "emqx-render renders for Kubernetes {OLDEST_API} and newer (tested: {OLDEST_KUBE} to {NEWEST_KUBE})"
+            )),
+        ));
+    }
+    let warning = (parsed < OLDEST_KUBE || parsed > NEWEST_KUBE).then(|| {
+        Diagnostic::warning(
+            "kube-version-untested",
+            field,
+            format!("Kubernetes {parsed} is outside the versions emqx-render is tested against ({OLDEST_KUBE} to {NEWEST_KUBE}); rendered all the same"),
+        )
+        .help("the objects use only APIs every version since 1.21 serves; check them with `kubectl apply --dry-run=server`")
+    });
+    Ok((parsed, warning))
 }
 
 /// The extras that the Settings switch on, after the checks that need no cluster.
@@ -436,7 +469,11 @@ impl Layered {
             layers,
         };
         match Settings::resolve(merged.as_ref(), over) {
-            Ok(s) => layered.settings = s,
+            Ok((s, warnings)) => {
+                layered.settings = s;
+                let found = layered.located(warnings);
+                diags.extend(found);
+            }
             Err(d) => {
                 let loc = layered.locate(&d.path);
                 diags.push((*d).at(loc));
@@ -517,23 +554,23 @@ mod tests {
             fallback_namespace: Some("argo-app-ns".into()),
             ..Default::default()
         };
-        let s = Settings::resolve(None, &over).unwrap();
+        let (s, _) = Settings::resolve(None, &over).unwrap();
         assert_eq!(s.namespace, "argo-app-ns");
-        let s = Settings::resolve(Some(&doc), &over).unwrap();
+        let (s, _) = Settings::resolve(Some(&doc), &over).unwrap();
         assert_eq!(
             (s.kubernetes_version.minor, s.namespace.as_str()),
             (34, "from-doc")
         );
         over.env.kubernetes_version = Some("1.35".into());
         over.env.namespace = Some("from-env".into());
-        let s = Settings::resolve(Some(&doc), &over).unwrap();
+        let (s, _) = Settings::resolve(Some(&doc), &over).unwrap();
         assert_eq!(
             (s.kubernetes_version.minor, s.namespace.as_str()),
             (35, "from-env")
         );
         over.flags.kubernetes_version = Some("v1.36".into());
         over.flags.namespace = Some("from-flag".into());
-        let s = Settings::resolve(Some(&doc), &over).unwrap();
+        let (s, _) = Settings::resolve(Some(&doc), &over).unwrap();
         assert_eq!(
             (s.kubernetes_version.minor, s.namespace.as_str()),
             (36, "from-flag")
@@ -541,16 +578,25 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_version_is_refused() {
-        let over = Overrides {
+    fn unsupported_version_is_refused_and_untested_ones_warned_about() {
+        let with = |v: &str| Overrides {
             flags: Layer {
-                kubernetes_version: Some("1.20".into()),
-                namespace: None,
-                sync_waves: None,
-                network_policy: None,
+                kubernetes_version: Some(v.into()),
+                ..Default::default()
             },
             ..Default::default()
         };
-        assert!(Settings::resolve(None, &over).is_err());
+        assert!(Settings::resolve(None, &with("1.20")).is_err());
+        for (v, warned) in [
+            ("1.21", true),
+            ("1.26", true),
+            ("1.27", false),
+            ("1.37", false),
+            ("1.38", true),
+        ] {
+            let (s, w) = Settings::resolve(None, &with(v)).unwrap();
+            assert_eq!(s.kubernetes_version.to_string(), v);
+            assert_eq!(w.len(), usize::from(warned), "{v}: {w:?}");
+        }
     }
 }

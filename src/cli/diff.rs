@@ -82,7 +82,7 @@ pub(crate) fn compile_file(
     text: String,
     settings: Option<&Path>,
 ) -> anyhow::Result<Result<crate::compile::Compiled, ExitCode>> {
-    let (mut over, _) = overrides(Layer::default(), settings)?;
+    let mut over = overrides(Layer::default(), settings)?;
     over.guards_as_refusals = true;
     let source = Source {
         name: path.display().to_string(),

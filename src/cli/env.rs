@@ -3,9 +3,8 @@
 //! (`KUBE_VERSION`), the Application's plugin env (`ARGOCD_ENV_<NAME>`) and parameters
 //! (`PARAM_<NAME>`). Nothing here is set outside such an integration.
 
-use crate::diag::Diagnostic;
 use crate::input::Source;
-use crate::settings::{KubeVersion, Layer, NEWEST_KUBE};
+use crate::settings::Layer;
 
 /// Reads one variable through a lookup (the process environment, or a map in tests).
 pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -16,28 +15,16 @@ fn first(get: Lookup<'_>, names: &[&str]) -> Option<String> {
         .find_map(|n| get(n).filter(|v| !v.trim().is_empty()))
 }
 
-/// The environment layer and the fallback namespace, plus warnings to show.
-pub fn from_env(get: Lookup<'_>) -> (Layer, Option<String>, Vec<Diagnostic>) {
-    let mut warnings = Vec::new();
+/// The environment layer and the fallback namespace.
+pub fn from_env(get: Lookup<'_>) -> (Layer, Option<String>) {
     let mut kubernetes_version = first(
         get,
         &["PARAM_KUBERNETES_VERSION", "ARGOCD_ENV_KUBERNETES_VERSION"],
     );
     if kubernetes_version.is_none() {
-        // The live cluster's version: a newer cluster than we know gets the newest we know.
-        if let Some(v) = first(get, &["KUBE_VERSION"]) {
-            match KubeVersion::parse(&v) {
-                Some(k) if k > NEWEST_KUBE => {
-                    warnings.push(Diagnostic::warning(
-                        "kube-version-newer",
-                        "KUBE_VERSION",
-                        format!("the cluster runs Kubernetes {k}; rendering for {NEWEST_KUBE}, the newest emqx-render knows"),
-                    ));
-                    kubernetes_version = Some(NEWEST_KUBE.to_string());
-                }
-                _ => kubernetes_version = Some(v),
-            }
-        }
+        // The live cluster's version (`1.32.4`, `v1.32.4+k3s1`); one outside the tested
+        // versions is rendered for with a warning (settings::Settings::resolve).
+        kubernetes_version = first(get, &["KUBE_VERSION"]);
     }
     let layer = Layer {
         kubernetes_version,
@@ -45,7 +32,7 @@ pub fn from_env(get: Lookup<'_>) -> (Layer, Option<String>, Vec<Diagnostic>) {
         sync_waves: first(get, &["PARAM_SYNC_WAVES", "ARGOCD_ENV_SYNC_WAVES"]),
         network_policy: first(get, &["PARAM_NETWORK_POLICY", "ARGOCD_ENV_NETWORK_POLICY"]),
     };
-    (layer, first(get, &["ARGOCD_APP_NAMESPACE"]), warnings)
+    (layer, first(get, &["ARGOCD_APP_NAMESPACE"]))
 }
 
 /// The Settings document given as the plugin parameter `settings` (YAML text), named after the
@@ -66,7 +53,7 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
-    fn run(vars: &[(&str, &str)]) -> (Layer, Option<String>, Vec<Diagnostic>) {
+    fn run(vars: &[(&str, &str)]) -> (Layer, Option<String>) {
         let m: BTreeMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -76,20 +63,19 @@ mod tests {
 
     #[test]
     fn argo_cd_variables() {
-        let (l, fallback, w) = run(&[("ARGOCD_APP_NAMESPACE", "mqtt"), ("KUBE_VERSION", "1.34.2")]);
+        let (l, fallback) = run(&[("ARGOCD_APP_NAMESPACE", "mqtt"), ("KUBE_VERSION", "1.34.2")]);
         assert_eq!(l.kubernetes_version.as_deref(), Some("1.34.2"));
         assert_eq!(l.namespace, None);
         assert_eq!(fallback.as_deref(), Some("mqtt"));
-        assert!(w.is_empty());
-        let (l, _, _) = run(&[
+        let (l, _) = run(&[
             ("KUBE_VERSION", "1.34.2"),
             ("PARAM_KUBERNETES_VERSION", "1.36"),
             ("ARGOCD_ENV_NAMESPACE", "x"),
         ]);
         assert_eq!(l.kubernetes_version.as_deref(), Some("1.36"));
         assert_eq!(l.namespace.as_deref(), Some("x"));
-        let (l, _, w) = run(&[("KUBE_VERSION", "1.40.0")]);
-        assert_eq!(l.kubernetes_version.as_deref(), Some("1.37"));
-        assert_eq!(w.len(), 1);
+        // A cluster newer than the tested ones is rendered for as it is (with a warning there).
+        let (l, _) = run(&[("KUBE_VERSION", "v1.40.0+k3s1")]);
+        assert_eq!(l.kubernetes_version.as_deref(), Some("v1.40.0+k3s1"));
     }
 }

@@ -122,12 +122,9 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 /// Settings from outside the input: the environment (Argo CD) and the flags, with the Settings
 /// documents of the environment (`PARAM_SETTINGS`) and of `--settings FILE`.
-pub fn overrides(
-    flags: Layer,
-    settings_file: Option<&Path>,
-) -> anyhow::Result<(Overrides, Vec<Diagnostic>)> {
+pub fn overrides(flags: Layer, settings_file: Option<&Path>) -> anyhow::Result<Overrides> {
     let get = |k: &str| std::env::var(k).ok();
-    let (env, fallback_namespace, warnings) = env::from_env(&get);
+    let (env, fallback_namespace) = env::from_env(&get);
     let mut settings_layers: Vec<Source> = env::settings_source(&get).into_iter().collect();
     if let Some(f) = settings_file {
         settings_layers.extend(read_sources(&[f.to_path_buf()])?);
@@ -140,7 +137,7 @@ pub fn overrides(
         yaml_text: false,
         settings_layers,
     };
-    Ok((over, warnings))
+    Ok(over)
 }
 
 /// Input that cannot be read as a spec at all (exit 1, like any invalid spec).
@@ -258,7 +255,7 @@ fn krm() -> anyhow::Result<ExitCode> {
     io::stdin()
         .read_to_string(&mut input)
         .context("reading the ResourceList from standard input")?;
-    let (over, _) = overrides(Layer::default(), None)?;
+    let over = overrides(Layer::default(), None)?;
     let out = crate::krm::run(&input, &over);
     let mut stdout = io::stdout().lock();
     stdout.write_all(out.text.as_bytes())?;

@@ -92,7 +92,7 @@ pub struct RenderArgs {
 
 pub fn run(a: RenderArgs) -> anyhow::Result<ExitCode> {
     let sources = read_sources(&a.files)?;
-    let (over, env_warnings) = overrides(
+    let over = overrides(
         Layer {
             kubernetes_version: a.kube_version.clone(),
             namespace: a.namespace.clone(),
@@ -120,7 +120,6 @@ pub fn run(a: RenderArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_INVALID));
         }
     };
-    print_diagnostics(&env_warnings, a.quiet)?;
     if compiled.notes.is_empty() {
         // Rendering nothing with success would let Argo CD prune the whole application.
         let first = sources.first().map_or("<stdin>", |s| s.name.as_str());

@@ -134,7 +134,7 @@ fn expected(a: &StatusArgs) -> anyhow::Result<Result<Expected, ExitCode>> {
     if let Some(path) = &a.spec {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let (over, _) = overrides(Layer::default(), None)?;
+        let over = overrides(Layer::default(), None)?;
         let source = Source {
             name: path.display().to_string(),
             text,

@@ -316,6 +316,34 @@ fn settings_document_and_flags_set_the_namespace() {
     let out = render(&d, &["render", "--kube-version", "1.20", "s.yaml"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
+    assert!(
+        text(&out.stderr).contains(
+            "error[settings-kube-version]: --kube-version: Kubernetes 1.20 is not supported"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// A target outside the tested versions renders, the same objects, with one warning that
+/// names where the version came from; inside them there is no warning.
+#[test]
+fn untested_kubernetes_versions_render_with_a_warning() {
+    let d = tmp("kube-untested");
+    std::fs::write(d.join("s.yaml"), SLIM).unwrap();
+    let base = render(&d, &["render", "--kube-version", "1.27", "s.yaml"]);
+    assert!(base.status.success());
+    assert!(!text(&base.stderr).contains("kube-version-untested"));
+    for v in ["1.21", "1.26", "1.38"] {
+        let out = render(&d, &["render", "--kube-version", v, "s.yaml"]);
+        assert!(out.status.success(), "{v}: {}", text(&out.stderr));
+        assert_eq!(out.stdout, base.stdout, "{v}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(&format!("warning[kube-version-untested]: --kube-version: Kubernetes {v} is outside the versions emqx-render is tested against (1.27 to 1.37); rendered all the same")),
+            "{v}: {err}"
+        );
+    }
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! Every rendered object of every example passes `kubernetes-validate --strict` for the oldest
-//! and the newest Kubernetes we support. `.ci/run` installs the validator into `.venv-val` and
+//! Every rendered object of every example passes `kubernetes-validate --strict` for every
+//! Kubernetes minor version emqx-render is tested against (1.27 to 1.37). `.ci/run` installs the validator into `.venv-val` and
 //! sets EMQX_RENDER_REQUIRE_VALIDATORS=1, so in CI a missing validator is a failure.
 
 use std::path::PathBuf;
@@ -34,8 +34,18 @@ pub fn require() -> Option<PathBuf> {
     }
 }
 
+/// The minor versions the render is validated for: `settings::OLDEST_KUBE` to `NEWEST_KUBE`.
+pub fn tested_versions() -> Vec<String> {
+    use emqx_render::settings::{NEWEST_KUBE, OLDEST_KUBE};
+    (OLDEST_KUBE.minor..=NEWEST_KUBE.minor)
+        .map(|m| format!("{}.{m}", OLDEST_KUBE.major))
+        .collect()
+}
+
 pub fn validate(v: &PathBuf, files: &[PathBuf]) {
-    for k in ["1.33", "1.37"] {
+    let versions = tested_versions();
+    assert_eq!(versions.first().map(String::as_str), Some("1.27"));
+    for k in &versions {
         let out = Command::new(v)
             .args(["--strict", "--quiet", "-k", k])
             .args(files)
