@@ -270,13 +270,15 @@ impl Ctx<'_> {
             .collect()
     }
 
-    /// A normalized cluster: the Settings' Secrets and TLS applied, the topology guarded, the
+    /// A normalized cluster: the Settings' Secrets, platform and TLS applied, the topology guarded, the
     /// objects built with the extras.
     fn cluster(&self, mut cluster: model::Cluster, at: &Locator, part: &mut Part) {
         let settings = self.settings;
         if part.stopped_by(located(at, model::secrets::apply(&mut cluster, settings))) {
             return;
         }
+        let problems = model::platform::apply(&mut cluster, settings.platform, at);
+        part.diags.extend(located(at, problems));
         let mut tls_secret = None;
         if let Some(t) = &settings.extras.tls {
             let problems = crate::extras::tls::apply(&mut cluster, t);

@@ -177,6 +177,7 @@ pub fn run(input: &str, base: &Overrides) -> KrmOutput {
                 namespace: data("namespace").or(over.env.namespace),
                 sync_waves: data("syncWaves").or(over.env.sync_waves),
                 network_policy: data("networkPolicy").or(over.env.network_policy),
+                platform: data("platform").or(over.env.platform),
             };
         }
         let emqx: Vec<Value> = items
@@ -262,5 +263,22 @@ mod tests {
         assert!(out.failed);
         assert!(out.text.contains("severity: error"), "{}", out.text);
         assert!(out.text.contains("must be at least 0"), "{}", out.text);
+    }
+
+    /// A ConfigMap functionConfig's `platform`, as the Argo CD parameter and the flag.
+    #[test]
+    fn config_map_platform() {
+        let list = |platform: &str| {
+            format!(
+                "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: apps.emqx.io/v2beta1\n  kind: EMQX\n  metadata:\n    name: emqx\n    namespace: mqtt\n    annotations:\n      config.kubernetes.io/path: emqx.yaml\n  spec:\n    image: emqx/emqx:5.8.6\nfunctionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: emqx-render\n  data:\n    platform: {platform}\n"
+            )
+        };
+        let k8s = run(&list("kubernetes"), &Overrides::default());
+        assert!(!k8s.failed, "{}", k8s.text);
+        assert!(k8s.text.contains("runAsUser: 1000"), "{}", k8s.text);
+        let os = run(&list("openshift"), &Overrides::default());
+        assert!(!os.failed, "{}", os.text);
+        assert!(!os.text.contains("runAsUser"), "{}", os.text);
+        assert!(os.text.contains("runAsNonRoot: true"), "{}", os.text);
     }
 }

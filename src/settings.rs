@@ -72,6 +72,17 @@ pub struct Layer {
     pub sync_waves: Option<String>,
     /// `true` or `false`, as text.
     pub network_policy: Option<String>,
+    /// `kubernetes` or `openshift`.
+    pub platform: Option<String>,
+}
+
+/// What the pods run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Platform {
+    #[default]
+    Kubernetes,
+    /// OpenShift: no fixed UID, GID, fsGroup or supplemental groups (`restricted-v2` assigns them).
+    OpenShift,
 }
 
 /// Settings from outside the input, in rising precedence: the settings document is overridden
@@ -102,6 +113,7 @@ pub struct Settings {
     pub namespace: String,
     /// Whether objects carry `argocd.argoproj.io/sync-wave`.
     pub sync_waves: bool,
+    pub platform: Platform,
     /// The opt-in extras (NetworkPolicy, Ingresses, monitoring, TLS).
     pub extras: Extras,
     /// Licence from an existing Secret.
@@ -118,6 +130,7 @@ impl Default for Settings {
             kubernetes_version: OLDEST_KUBE,
             namespace: DEFAULT_NAMESPACE.to_string(),
             sync_waves: true,
+            platform: Platform::Kubernetes,
             extras: Extras::default(),
             license: None,
             cookie: None,
@@ -219,6 +232,13 @@ impl Settings {
         )? {
             s.sync_waves = w;
         }
+        s.platform = platform(
+            over.flags
+                .platform
+                .as_deref()
+                .or(over.env.platform.as_deref())
+                .or(doc.and_then(|d| d.platform.as_deref())),
+        )?;
         let doc_policy = doc.and_then(|d| d.network_policy.as_ref());
         let network_policy = match switch(
             "networkPolicy",
@@ -242,6 +262,22 @@ impl Settings {
             .filter(|sa| sa.create == Some(true))
             .map(|sa| sa.name.clone().filter(|n| !n.is_empty()));
         Ok((s, warnings))
+    }
+}
+
+/// `platform` from the flags, the environment or the document.
+fn platform(v: Option<&str>) -> Result<Platform, Box<Diagnostic>> {
+    match v.map(str::trim) {
+        None | Some("kubernetes") => Ok(Platform::Kubernetes),
+        Some("openshift") => Ok(Platform::OpenShift),
+        Some(other) => Err(Box::new(
+            Diagnostic::error(
+                "settings-value",
+                "platform",
+                format!("`{other}` is not a platform"),
+            )
+            .help("write kubernetes or openshift (--platform, plugin parameter platform, KRM config platform)"),
+        )),
     }
 }
 

@@ -68,7 +68,7 @@ pub struct RenderArgs {
     pub layout: LayoutArg,
     #[command(flatten)]
     pub flux: FluxArgs,
-    /// Target Kubernetes version (1.33 to 1.37).
+    /// Target Kubernetes version (tested: 1.27 to 1.37).
     #[arg(long, value_name = "VERSION")]
     pub kube_version: Option<String>,
     /// Namespace for clusters whose spec names none.
@@ -77,6 +77,10 @@ pub struct RenderArgs {
     /// Leave out the Argo CD sync-wave annotations (shared objects 0, core 1, replicants 2).
     #[arg(long)]
     pub no_sync_waves: bool,
+    /// The platform the pods run on: `openshift` leaves out the fixed UID, GID, fsGroup and
+    /// supplemental groups, which its restricted-v2 SCC assigns.
+    #[arg(long, value_name = "PLATFORM", value_parser = ["kubernetes", "openshift"])]
+    pub platform: Option<String>,
     /// Add a NetworkPolicy per cluster: only its pods reach 4370/5369, clients the listener and
     /// dashboard ports.
     #[arg(long)]
@@ -98,6 +102,7 @@ pub fn run(a: RenderArgs) -> anyhow::Result<ExitCode> {
             namespace: a.namespace.clone(),
             sync_waves: a.no_sync_waves.then(|| "false".to_string()),
             network_policy: a.network_policy.then(|| "true".to_string()),
+            platform: a.platform.clone(),
         },
         a.settings.as_deref(),
     )?;

@@ -33,6 +33,10 @@ pub struct SettingsDoc {
     /// Argo CD sync-wave annotations: shared objects in wave 0, the core StatefulSet in 1, the
     /// replicant Deployment in 2 (default true).
     pub sync_waves: Option<bool>,
+    /// The platform the pods run on: `kubernetes` (default) or `openshift`, whose
+    /// `restricted-v2` SCC assigns the UID, GID and fsGroup from the namespace's range.
+    #[schemars(extend("enum" = ["kubernetes", "openshift"]))]
+    pub platform: Option<String>,
     /// A NetworkPolicy per cluster: only its own pods reach ports 4370 and 5369, clients the
     /// listener and dashboard ports (default false). `true`, or the sources allowed in.
     pub network_policy: Option<NetworkPolicyDoc>,
@@ -66,6 +70,7 @@ impl SettingsDoc {
             kubernetes_version,
             namespace,
             sync_waves,
+            platform,
             network_policy,
             license,
             cookie,

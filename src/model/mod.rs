@@ -7,7 +7,8 @@
 //! - `rules`: the differences between generations as data (defaults, forced fields, layouts);
 //! - `cluster` and `role`: the one builder of a `Cluster` and of a `Role` from that input;
 //! - `layout`: the config files of each generation and the facts read from them;
-//! - `evacuation`: the opt-in replicant evacuation; `secrets`: the Secrets Settings name.
+//! - `evacuation`: the opt-in replicant evacuation; `secrets`: the Secrets Settings name;
+//!   `platform`: what OpenShift refuses, taken out.
 //!
 //! `objects/` sees only these types.
 
@@ -17,6 +18,7 @@ pub mod defaults;
 pub mod evacuation;
 pub mod front;
 pub mod layout;
+pub mod platform;
 pub mod role;
 pub mod rules;
 pub mod secrets;

@@ -517,3 +517,89 @@ fn completions_and_man_page_come_from_the_cli_definition() {
     assert!(s.contains(".TH emqx-render 1"));
     assert!(s.contains("krm"));
 }
+
+/// `--platform openshift`: no rendered pod or container of any example carries a fixed user,
+/// group, fsGroup or supplemental group, while the rest of the restricted profile stays; a
+/// value the spec itself writes is left out with a warning at its line; an unknown platform
+/// is an error.
+#[test]
+fn openshift_platform_leaves_every_fixed_id_out() {
+    let ids = [
+        "runAsUser:",
+        "runAsGroup:",
+        "fsGroup:",
+        "supplementalGroups:",
+    ];
+    let examples = super::golden::yaml_files(&root().join("examples"));
+    for ex in &examples {
+        let out = bin()
+            .args(["render", "-q", "--platform", "openshift"])
+            .arg(ex)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            ex.display(),
+            text(&out.stderr)
+        );
+        let y = text(&out.stdout);
+        for id in ids {
+            assert!(!y.contains(id), "{}: {id} left in", ex.display());
+        }
+        if y.contains("kind: StatefulSet") {
+            for kept in [
+                "runAsNonRoot: true",
+                "allowPrivilegeEscalation: false",
+                "seccompProfile:",
+            ] {
+                assert!(y.contains(kept), "{}: {kept} missing", ex.display());
+            }
+        }
+        // Without the platform the CRD default's 1000 is there: the check above can fail.
+        let plain = bin().args(["render", "-q"]).arg(ex).output().unwrap();
+        let own = std::fs::read_to_string(ex)
+            .unwrap()
+            .contains("platform: openshift");
+        if !own && text(&plain.stdout).contains("kind: StatefulSet") {
+            assert!(
+                text(&plain.stdout).contains("runAsUser: 1000"),
+                "{}",
+                ex.display()
+            );
+        }
+    }
+    let d = tmp("openshift");
+    std::fs::write(
+        d.join("s.yaml"),
+        format!("{SLIM}  coreTemplate:\n    spec:\n      podSecurityContext:\n        runAsUser: 1000680000\n        runAsNonRoot: true\n"),
+    )
+    .unwrap();
+    let out = render(&d, &["render", "--platform", "openshift", "s.yaml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("runAsUser"));
+    assert!(
+        text(&out.stderr).contains("warning[platform-openshift-id]: spec.coreTemplate.spec.podSecurityContext.runAsUser: left out")
+            && text(&out.stderr).contains("s.yaml:10:"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::write(
+        d.join("settings.yaml"),
+        "apiVersion: emqx-render/v1alpha1\nkind: Settings\nplatform: openshfit\n",
+    )
+    .unwrap();
+    let out = render(&d, &["render", "--settings", "settings.yaml", "s.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr)
+            .contains("error[settings-value]: platform: `openshfit` is not a platform"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("settings.yaml:3:"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -281,6 +281,19 @@ fn argocd_plugin_renders_for_the_clusters_kubernetes_version() {
     );
 }
 
+/// The plugin parameter `platform`: openshift leaves the fixed ids out.
+#[test]
+fn argocd_plugin_takes_the_platform_parameter() {
+    let app = scratch("argocd-app-platform");
+    copy_dir(&root().join("examples/argocd/app"), &app);
+    let plain = argocd("generate", &app, &[]);
+    assert!(text(&plain.stdout).contains("runAsUser: 1000"));
+    let out = argocd("generate", &app, &[("PARAM_PLATFORM", "openshift")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("runAsUser"));
+    assert!(text(&out.stdout).contains("runAsNonRoot: true"));
+}
+
 #[test]
 fn argocd_plugin_generates_manifests_in_the_sidecar_environment() {
     let app = scratch("argocd-app");
