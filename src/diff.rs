@@ -226,14 +226,14 @@ fn at<'a>(v: &'a serde_json::Value, pointer: &str) -> &'a serde_json::Value {
     v.pointer(pointer).unwrap_or(&serde_json::Value::Null)
 }
 
-/// The manual recipe for a field a StatefulSet will not change in place.
-fn sts_recipe(name: &str, field: &str) -> String {
+/// The manual recipe for a field a StatefulSet will not change in place; `ns` is ` -n NS`.
+fn sts_recipe(ns: &str, name: &str, field: &str) -> String {
     let orphan = format!(
-        "delete the StatefulSet but keep its pods and volumes (`kubectl delete statefulset {name} --cascade=orphan`), then apply; the pods are adopted and rolled"
+        "delete the StatefulSet but keep its pods and volumes (`kubectl{ns} delete statefulset {name} --cascade=orphan`), then apply; the pods are adopted and rolled"
     );
     if field == "spec.volumeClaimTemplates" {
         format!(
-            "{orphan}. To grow the disks, also resize each claim by hand (`kubectl patch pvc <claim> -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"<size>\"}}}}}}}}'`; the StorageClass must allow volume expansion)"
+            "{orphan}. To grow the disks, also resize each claim by hand (`kubectl{ns} patch pvc <claim> -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"<size>\"}}}}}}}}'`; the StorageClass must allow volume expansion)"
         )
     } else {
         orphan
@@ -243,6 +243,11 @@ fn sts_recipe(name: &str, field: &str) -> String {
 fn notes(kind: &str, old: &serde_json::Value, new: &serde_json::Value) -> Vec<Note> {
     let mut out = Vec::new();
     let name = at(new, "/metadata/name").as_str().unwrap_or("");
+    // The printed commands name the object's namespace (`-n NS`), none for a cluster-wide one.
+    let ns = at(new, "/metadata/namespace")
+        .as_str()
+        .map(|n| format!(" -n {n}"))
+        .unwrap_or_default();
     match kind {
         "StatefulSet" | "Deployment" => {
             let immutable: &[&str] = if kind == "StatefulSet" {
@@ -260,10 +265,10 @@ fn notes(kind: &str, old: &serde_json::Value, new: &serde_json::Value) -> Vec<No
                 if at(old, &p) != at(new, &p) {
                     let field = format!("spec.{f}");
                     let recipe = if kind == "StatefulSet" {
-                        sts_recipe(name, &field)
+                        sts_recipe(&ns, name, &field)
                     } else {
                         format!(
-                            "delete the Deployment (`kubectl delete deployment {name}`) and apply; its pods are replaced"
+                            "delete the Deployment (`kubectl{ns} delete deployment {name}`) and apply; its pods are replaced"
                         )
                     };
                     out.push(Note::Immutable { field, recipe });
@@ -288,7 +293,7 @@ fn notes(kind: &str, old: &serde_json::Value, new: &serde_json::Value) -> Vec<No
                 if !at(old, &p).is_null() && at(old, &p) != at(new, &p) {
                     out.push(Note::Immutable {
                         field: format!("spec.{f}"),
-                        recipe: format!("delete the Service (`kubectl delete service {name}`) and apply; clients see it briefly gone"),
+                        recipe: format!("delete the Service (`kubectl{ns} delete service {name}`) and apply; clients see it briefly gone"),
                     });
                 }
             }

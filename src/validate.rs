@@ -9,6 +9,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::input::{ApiVersion, ClusterSpec, Locator, p, v2, v3};
 use crate::model::defaults as d;
+use crate::model::front::v2::is_zero_claim;
 use crate::model::front::written;
 use crate::model::rules;
 use crate::names::{dns_label, dns_subdomain, iana_svc_name};
@@ -390,7 +391,11 @@ fn check_role(role: &str, rs: &v2::RoleSpec, cluster: &str, err: Report<'_>) {
         rs.extra_volume_mounts.as_ref(),
         err,
     );
-    if let Some(pvc) = &rs.volume_claim_templates {
+    if let Some(pvc) = rs
+        .volume_claim_templates
+        .as_ref()
+        .filter(|c| !is_zero_claim(c))
+    {
         if pvc.access_modes.as_ref().is_none_or(Vec::is_empty) {
             err(
                 "pvc-incomplete",

@@ -139,7 +139,10 @@ pub fn run(a: RenderArgs) -> anyhow::Result<ExitCode> {
             col: 1,
         }))
         .help("give a file with `kind: EMQX` (apiVersion apps.emqx.io/v2alpha1, v2beta1, v2 or v3beta1)");
-        print_diagnostics(&[d], false)?;
+        // The warnings (a skipped Rebalance, say) may tell why there is nothing.
+        let mut all = compiled.diagnostics.0.clone();
+        all.push(d);
+        print_diagnostics(&all, false)?;
         let _ = writeln!(io::stderr().lock(), "error: could not render: 1 error");
         return Ok(ExitCode::from(EXIT_INVALID));
     }

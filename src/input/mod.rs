@@ -346,32 +346,8 @@ fn classify(at: Locator, diags: &mut Diagnostics) -> Option<Document> {
                 );
                 return None;
             }
-            (_, "Rebalance") => {
-                diags.push(
-                    Diagnostic::error("unsupported-kind", "kind", "`Rebalance` is a one-off runtime operation, not a deployable object")
-                        .at(at.value(&p("kind")))
-                        .help("run a rebalance through the EMQX dashboard or `emqx ctl rebalance` after the cluster is up"),
-                );
-                return None;
-            }
-            (_, "EmqxBroker" | "EmqxEnterprise" | "EmqxPlugin") => {
-                diags.push(
-                    Diagnostic::error("unsupported-kind", "kind", format!("`{kind}` ({api}) is the EMQX 4.x operator API"))
-                        .at(at.value(&p("kind")))
-                        .help("write the cluster as `apiVersion: apps.emqx.io/v2beta1`, `kind: EMQX` (EMQX 5)"),
-                );
-                return None;
-            }
             _ => {
-                diags.push(
-                    Diagnostic::error(
-                        "unsupported-kind",
-                        "kind",
-                        format!("`{kind}` of {api} is not something emqx-render renders"),
-                    )
-                    .at(at.value(&p("kind")))
-                    .help("emqx-render renders `kind: EMQX`"),
-                );
+                other_kind(&api, &kind, &at, diags);
                 return None;
             }
         };
@@ -412,6 +388,39 @@ fn classify(at: Locator, diags: &mut Diagnostics) -> Option<Document> {
         name,
         namespace,
     }))
+}
+
+/// A kind of `apps.emqx.io` that is not a cluster: a skipped `Rebalance` (a warning), or an
+/// error that says what the kind is.
+fn other_kind(api: &str, kind: &str, at: &Locator, diags: &mut Diagnostics) {
+    match kind {
+        "Rebalance" => {
+            // An Argo CD application that still holds one must keep rendering.
+            diags.push(
+            Diagnostic::warning("rebalance-skipped", "kind", "skipped: `Rebalance` is a one-off runtime operation the operator runs against a live cluster, not a deployable object; nothing is rendered for it")
+                .at(at.value(&p("kind")))
+                .help("remove it from the repository, and run a rebalance through the EMQX dashboard or `emqx ctl rebalance` when the cluster is up"),
+        );
+        }
+        "EmqxBroker" | "EmqxEnterprise" | "EmqxPlugin" => {
+            diags.push(
+            Diagnostic::error("unsupported-kind", "kind", format!("`{kind}` ({api}) is the EMQX 4.x operator API"))
+                .at(at.value(&p("kind")))
+                .help("write the cluster as `apiVersion: apps.emqx.io/v2beta1`, `kind: EMQX` (EMQX 5)"),
+        );
+        }
+        _ => {
+            diags.push(
+                Diagnostic::error(
+                    "unsupported-kind",
+                    "kind",
+                    format!("`{kind}` of {api} is not something emqx-render renders"),
+                )
+                .at(at.value(&p("kind")))
+                .help("emqx-render renders `kind: EMQX`"),
+            );
+        }
+    }
 }
 
 /// Fields that exist only in some versions: (path, versions that have it, hint).

@@ -99,11 +99,23 @@ pub fn build(
             check_probe_ports(r, at, &mut diags);
         }
     }
-    let mut service = |t: Option<TemplateParts>, base: &str| {
-        service_template(t, rules.template_ignored, base, at, &mut diags)
+    let mut service = |t: Option<TemplateParts>, base: &str, suffix: &str| {
+        let ours = (
+            format!("{}-{suffix}", common.name),
+            common.namespace.clone(),
+        );
+        service_template(t, rules.template_ignored, &ours, base, at, &mut diags)
     };
-    let dashboard_service = service(common.dashboard_service, "spec.dashboardServiceTemplate");
-    let listeners_service = service(common.listeners_service, "spec.listenersServiceTemplate");
+    let dashboard_service = service(
+        common.dashboard_service.clone(),
+        "spec.dashboardServiceTemplate",
+        "dashboard",
+    );
+    let listeners_service = service(
+        common.listeners_service.clone(),
+        "spec.listenersServiceTemplate",
+        "listeners",
+    );
     if common.has_status {
         diags.push(
             Diagnostic::warning(
@@ -175,15 +187,20 @@ fn image_version(
 #[derive(Debug, Clone)]
 pub struct TemplateParts {
     pub enabled: Option<bool>,
+    /// `metadata.name` and `metadata.namespace` (v2 templates are whole Services).
+    pub name: Option<String>,
+    pub namespace: Option<String>,
     pub labels: Option<BTreeMap<String, String>>,
     pub annotations: Option<BTreeMap<String, String>>,
     pub spec: Option<core::ServiceSpec>,
 }
 
 /// The Service template at `base` (absent: the default Service; `enabled: false`: none).
+/// `ours`: the name and namespace emqx-render gives the Service (written the same: quiet).
 fn service_template(
     t: Option<TemplateParts>,
     ignored: &[(&str, &str)],
+    ours: &(String, String),
     base: &str,
     at: &Locator,
     diags: &mut Diagnostics,
@@ -196,7 +213,12 @@ fn service_template(
     }
     for (field, why) in ignored {
         let path = format!("{base}.{field}");
-        if at.has(&p(&path)) {
+        let same = match *field {
+            "metadata.name" => t.name.as_deref() == Some(ours.0.as_str()),
+            "metadata.namespace" => t.namespace.as_deref() == Some(ours.1.as_str()),
+            _ => false,
+        };
+        if at.has(&p(&path)) && !same {
             diags.push(
                 Diagnostic::warning("field-ignored", path.clone(), format!("ignored: {why}"))
                     .at(at.key(&p(&path))),

@@ -76,6 +76,11 @@ impl Evacuation {
 pub fn apply(c: &mut Cluster, e: Evacuation, at: &Locator, diags: &mut Diagnostics) {
     let path = "spec.updateStrategy.evacuationStrategy";
     let loc = at.key(&p(path));
+    // Without replicants there is nothing to evacuate (a core comes back with the same node
+    // name and data, and would resume an evacuation and refuse clients): quietly nothing.
+    if c.replicant.is_none() {
+        return;
+    }
     if !is_enterprise(&c.image, c.version) {
         diags.push(
             Diagnostic::warning(
@@ -89,14 +94,6 @@ pub fn apply(c: &mut Cluster, e: Evacuation, at: &Locator, diags: &mut Diagnosti
         return;
     }
     let Some(r) = c.replicant.as_mut() else {
-        diags.push(
-            Diagnostic::warning(
-                "evacuation-replicants-only",
-                path,
-                "evacuation runs on replicant pods only, and this cluster has none: a core comes back with the same node name and data, and would resume the evacuation and refuse clients",
-            )
-            .at(loc),
-        );
         return;
     };
     let lifecycle = r.spec.lifecycle.get_or_insert_with(Default::default);

@@ -58,7 +58,12 @@ fn evacuation_is_refused_politely_where_it_cannot_run() {
     std::fs::write(d.join("cores.yaml"), spec("emqx/emqx-enterprise:5.8.6", 0)).unwrap();
     let out = render(&d, &["render", "cores.yaml"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("warning[evacuation-replicants-only]"));
+    // Without replicants there is nothing to evacuate, and nothing to warn about.
+    assert!(
+        !text(&out.stderr).contains("evacuation"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(!text(&out.stdout).contains("rebalance"));
     std::fs::write(d.join("ee.yaml"), spec("emqx/emqx-enterprise:5.8.6", 2)).unwrap();
     let out = render(&d, &["render", "-q", "--format", "json", "ee.yaml"]);
@@ -601,5 +606,135 @@ fn openshift_platform_leaves_every_fixed_id_out() {
         text(&out.stderr).contains("settings.yaml:3:"),
         "{}",
         text(&out.stderr)
+    );
+}
+
+/// A `Rebalance` in the input (an Argo CD app that still holds one) is skipped with a warning at
+/// its `kind`; the cluster beside it renders as it does alone.
+#[test]
+fn a_rebalance_is_skipped_with_a_warning() {
+    let d = tmp("rebalance");
+    std::fs::write(d.join("alone.yaml"), SLIM).unwrap();
+    std::fs::write(
+        d.join("with.yaml"),
+        format!("apiVersion: apps.emqx.io/v2beta1\nkind: Rebalance\nmetadata:\n  name: rebalance\nspec:\n  instanceName: emqx\n---\n{SLIM}"),
+    )
+    .unwrap();
+    let alone = render(&d, &["render", "-q", "alone.yaml"]);
+    let with = render(&d, &["render", "with.yaml"]);
+    assert!(with.status.success(), "{}", text(&with.stderr));
+    assert_eq!(with.stdout, alone.stdout);
+    assert!(
+        text(&with.stderr).starts_with("warning[rebalance-skipped]: kind: skipped: `Rebalance` is a one-off runtime operation the operator runs against a live cluster, not a deployable object; nothing is rendered for it\n  --> with.yaml:2:7\n"),
+        "{}",
+        text(&with.stderr)
+    );
+    // Alone, there is no cluster to render: the usual error, the warning beside it.
+    std::fs::write(
+        d.join("only.yaml"),
+        "apiVersion: apps.emqx.io/v2beta1\nkind: Rebalance\nmetadata:\n  name: r\n",
+    )
+    .unwrap();
+    let only = render(&d, &["render", "only.yaml"]);
+    assert_eq!(only.status.code(), Some(1));
+    assert!(
+        text(&only.stderr).contains("error[no-cluster]"),
+        "{}",
+        text(&only.stderr)
+    );
+    assert!(
+        text(&only.stderr).contains("warning[rebalance-skipped]"),
+        "{}",
+        text(&only.stderr)
+    );
+}
+
+/// A zero-value `volumeClaimTemplates` (`{}`, `{resources: {}}`) is no claim, as in the
+/// operator: the core data is in an emptyDir, with a warning at the field; a claim that sets
+/// something but not enough stays an error.
+#[test]
+fn an_empty_volume_claim_template_means_no_storage() {
+    let d = tmp("empty-claim");
+    std::fs::write(
+        d.join("none.yaml"),
+        format!("{SLIM}  coreTemplate:\n    spec:\n      replicas: 2\n"),
+    )
+    .unwrap();
+    let none = render(&d, &["render", "-q", "none.yaml"]);
+    assert!(none.status.success());
+    for empty in ["{}", "{resources: {}}"] {
+        std::fs::write(
+            d.join("s.yaml"),
+            format!("{SLIM}  coreTemplate:\n    spec:\n      replicas: 2\n      volumeClaimTemplates: {empty}\n"),
+        )
+        .unwrap();
+        let out = render(&d, &["render", "s.yaml"]);
+        assert!(out.status.success(), "{empty}: {}", text(&out.stderr));
+        assert_eq!(out.stdout, none.stdout, "{empty}");
+        assert!(!text(&out.stdout).contains("volumeClaimTemplates"));
+        assert!(
+            text(&out.stderr).contains("warning[volume-claim-empty]: spec.coreTemplate.spec.volumeClaimTemplates: is empty, so there is no claim")
+                && text(&out.stderr).contains("s.yaml:10:7"),
+            "{empty}: {}",
+            text(&out.stderr)
+        );
+    }
+    std::fs::write(
+        d.join("s.yaml"),
+        format!("{SLIM}  coreTemplate:\n    spec:\n      volumeClaimTemplates: {{resources: {{requests: {{}}}}}}\n"),
+    )
+    .unwrap();
+    let out = render(&d, &["render", "s.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("error[pvc-incomplete]"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// Warnings only where something differs from what the render does: `config.mode: Merge` (the
+/// default) and template names equal to the generated ones are quiet; `Replace` and other names
+/// are still said.
+#[test]
+fn defaults_and_generated_names_raise_no_warning() {
+    let d = tmp("quiet");
+    let spec = |mode: &str, core: &str, svc: &str| {
+        format!(
+            "{SLIM}  config:\n    mode: {mode}\n  coreTemplate:\n    metadata:\n      name: {core}\n    spec:\n      replicas: 1\n  dashboardServiceTemplate:\n    metadata:\n      name: {svc}\n"
+        )
+    };
+    std::fs::write(
+        d.join("s.yaml"),
+        spec("Merge", "emqx-core", "emqx-dashboard"),
+    )
+    .unwrap();
+    let out = render(&d, &["render", "s.yaml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("warning"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::write(d.join("s.yaml"), spec("Replace", "my-core", "my-dashboard")).unwrap();
+    let err = text(&render(&d, &["render", "s.yaml"]).stderr);
+    for w in [
+        "warning[field-no-effect]: spec.config.mode",
+        "warning[field-ignored]: spec.coreTemplate.metadata.name",
+        "warning[field-ignored]: spec.dashboardServiceTemplate.metadata.name",
+    ] {
+        assert!(err.contains(w), "{w}: {err}");
+    }
+    let v3 = |mode: &str| {
+        format!(
+            "apiVersion: apps.emqx.io/v3beta1\nkind: EMQX\nmetadata:\n  name: emqx\nspec:\n  image: emqx/emqx-enterprise:5.10.1\n  config:\n    mode: {mode}\n    data: |\n      log.console.level = info\n"
+        )
+    };
+    std::fs::write(d.join("v3.yaml"), v3("Merge")).unwrap();
+    assert!(!text(&render(&d, &["render", "v3.yaml"]).stderr).contains("field-no-effect"));
+    std::fs::write(d.join("v3.yaml"), v3("Replace")).unwrap();
+    assert!(
+        text(&render(&d, &["render", "v3.yaml"]).stderr)
+            .contains("warning[field-no-effect]: spec.config.mode")
     );
 }

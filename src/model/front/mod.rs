@@ -83,8 +83,11 @@ macro_rules! template_parts {
         impl From<&$t> for $crate::model::cluster::TemplateParts {
             fn from(t: &$t) -> Self {
                 let meta = t.metadata.clone().unwrap_or_default();
+                let (name, namespace) = $crate::model::front::Named::name_and_namespace(&meta);
                 $crate::model::cluster::TemplateParts {
                     enabled: t.enabled,
+                    name,
+                    namespace,
                     labels: meta.labels,
                     annotations: meta.annotations,
                     spec: t.spec.clone(),
@@ -92,6 +95,23 @@ macro_rules! template_parts {
             }
         }
     )*};
+}
+
+/// A template's `metadata`: v2's is a whole ObjectMeta, v3beta1's has no name or namespace.
+pub trait Named {
+    fn name_and_namespace(&self) -> (Option<String>, Option<String>);
+}
+
+impl Named for ObjectMeta {
+    fn name_and_namespace(&self) -> (Option<String>, Option<String>) {
+        (self.name.clone(), self.namespace.clone())
+    }
+}
+
+impl Named for crate::input::v3::TemplateMeta {
+    fn name_and_namespace(&self) -> (Option<String>, Option<String>) {
+        (None, None)
+    }
 }
 
 template_parts!(

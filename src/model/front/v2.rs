@@ -43,8 +43,17 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
         }
     };
     let min_ready_seconds = min_ready_seconds(s, spec.version);
+    let (name, ns) = (
+        spec.doc
+            .metadata
+            .as_ref()
+            .and_then(|m| m.name.clone())
+            .unwrap_or_default(),
+        super::namespace(or_default(spec.doc.metadata.as_ref(), &mut None), settings),
+    );
     let role = |kind, tpl: Option<&v2::Template>, diags: &mut Diagnostics| {
-        role_input(kind, tpl, min_ready_seconds, at, diags)
+        let ours = (format!("{name}-{}", RoleKind::as_str(kind)), ns.clone());
+        role_input(kind, tpl, min_ready_seconds, &ours, at, diags)
     };
     let core = role(RoleKind::Core, s.core_template.as_ref(), &mut diags);
     let replicant = role(
@@ -59,7 +68,7 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
                 .help("add `spec: {replicas: N}` to coreTemplate"),
         );
     }
-    ignored_fields(at, &mut diags);
+    ignored_fields(s, at, &mut diags);
     let input = ClusterInput {
         common: common!(&spec.doc, settings),
         image: image(s, v1, at, &mut diags),
@@ -168,10 +177,12 @@ fn evacuation(s: &v2::EmqxSpec, version: ApiVersion, at: &Locator) -> Option<Eva
         })
 }
 
-/// Fields of the resource that have no effect, said once each.
-fn ignored_fields(at: &Locator, diags: &mut Diagnostics) {
+/// Fields of the resource that have no effect, said once each (`config.mode: Merge`, the
+/// default, is quiet).
+fn ignored_fields(s: &v2::EmqxSpec, at: &Locator, diags: &mut Diagnostics) {
     let path = "spec.config.mode";
-    if at.has(&p(path)) {
+    let mode = s.config.as_ref().and_then(|c| c.mode.as_deref());
+    if at.has(&p(path)) && mode != Some(d::CONFIG_MODE) {
         diags.push(
             Diagnostic::warning("field-no-effect", path, "has no effect: it only steers the operator's live config update; emqx-render rolls the pods on a config change instead")
                 .at(at.key(&p(path))),
@@ -190,18 +201,28 @@ fn ignored_fields(at: &Locator, diags: &mut Diagnostics) {
     }
 }
 
-/// One role's template; its `metadata.name`/`namespace` are warned about (we name objects).
+/// One role's template; its `metadata.name`/`namespace` are warned about (we name objects)
+/// unless they are the ones emqx-render gives (`ours`: name and namespace).
 fn role_input(
     kind: RoleKind,
     tpl: Option<&v2::Template>,
     min_ready_seconds: i32,
+    ours: &(String, String),
     at: &Locator,
     diags: &mut Diagnostics,
 ) -> RoleInput {
     let base = format!("spec.{}Template", kind.as_str());
-    for field in ["name", "namespace"] {
+    let given = tpl.and_then(|t| t.metadata.as_ref());
+    for (field, value, our) in [
+        ("name", given.and_then(|m| m.name.as_deref()), &ours.0),
+        (
+            "namespace",
+            given.and_then(|m| m.namespace.as_deref()),
+            &ours.1,
+        ),
+    ] {
         let path = format!("{base}.metadata.{field}");
-        if at.has(&p(&path)) {
+        if at.has(&p(&path)) && value != Some(our.as_str()) {
             diags.push(
                 Diagnostic::warning(
                     "field-ignored",
@@ -229,10 +250,54 @@ fn role_input(
         annotations: meta.annotations.clone().unwrap_or_default(),
         replicas: s.replicas,
         pod: pod_spec!(&s, tolerations: tolerations),
-        claim: s.volume_claim_templates.clone(),
+        claim: claim(kind, s.volume_claim_templates.as_ref(), at, diags),
         min_ready_seconds,
         dns_config: None,
         min_available: s.min_available.clone(),
         max_unavailable: s.max_unavailable.clone(),
     }
+}
+
+/// Whether a claim spec is Go's zero value, which the operator reads as no claim
+/// (`reflect.Value.IsZero`): every field unset, `resources` at most an empty object. An empty
+/// list or map is set (and a claim without access modes or storage, which `validate` refuses).
+pub fn is_zero_claim(c: &k8s_openapi::api::core::v1::PersistentVolumeClaimSpec) -> bool {
+    let resources_zero = c
+        .resources
+        .as_ref()
+        .is_none_or(|r| r.limits.is_none() && r.requests.is_none());
+    resources_zero
+        && c.access_modes.is_none()
+        && c.selector.is_none()
+        && c.volume_name.is_none()
+        && c.storage_class_name.is_none()
+        && c.volume_mode.is_none()
+        && c.data_source.is_none()
+        && c.data_source_ref.is_none()
+        && c.volume_attributes_class_name.is_none()
+}
+
+/// The core's `volumeClaimTemplates`: an empty one (`{}`, `{resources: {}}`) is none, as the
+/// operator reads it, said in a warning since the data then lives in an emptyDir.
+fn claim(
+    kind: RoleKind,
+    c: Option<&k8s_openapi::api::core::v1::PersistentVolumeClaimSpec>,
+    at: &Locator,
+    diags: &mut Diagnostics,
+) -> Option<k8s_openapi::api::core::v1::PersistentVolumeClaimSpec> {
+    let c = c?;
+    if kind == RoleKind::Core && is_zero_claim(c) {
+        let path = "spec.coreTemplate.spec.volumeClaimTemplates";
+        diags.push(
+            Diagnostic::warning(
+                "volume-claim-empty",
+                path,
+                "is empty, so there is no claim and the core data lives in an emptyDir (as with the operator): it is lost when a pod is deleted or moved",
+            )
+            .at(at.key(&p(path)))
+            .help("give accessModes and resources.requests.storage to keep the data on a claim, or remove the empty field"),
+        );
+        return None;
+    }
+    Some(c.clone())
 }

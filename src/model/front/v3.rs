@@ -41,7 +41,7 @@ pub fn normalize(
             .help("move the settings to spec.config.roots: `emqx-render convert --to v3beta1` does it"),
         );
     }
-    if config.mode.is_some() {
+    if config.mode.as_deref().is_some_and(|m| m != d::CONFIG_MODE) {
         diags.push(
             Diagnostic::warning(
                 "field-no-effect",
