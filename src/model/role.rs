@@ -59,6 +59,7 @@ pub fn role(
         }
     }
     let base = format!("spec.{}Template.spec", kind.as_str());
+    spread_selectors(&spec, &base, at, diags);
     if let Readiness::AvailabilityCheck = rules.readiness {
         availability_check(&mut spec, &base, at, diags);
     }
@@ -83,6 +84,25 @@ pub fn role(
         termination_grace_period_seconds: None,
         min_available: input.min_available,
         max_unavailable: input.max_unavailable,
+    }
+}
+
+/// A topology spread constraint without `labelSelector` matches no pods, so it spreads nothing:
+/// `objects` fills in the role's pod selector, said here.
+fn spread_selectors(spec: &PodSpec, base: &str, at: &Locator, diags: &mut Diagnostics) {
+    for (i, t) in spec.topology_spread_constraints.iter().flatten().enumerate() {
+        if t.label_selector.is_none() {
+            let path = format!("{base}.topologySpreadConstraints[{i}]");
+            diags.push(
+                Diagnostic::warning(
+                    "spread-selector-filled",
+                    path.clone(),
+                    "has no labelSelector, which matches no pods and spreads nothing; the role's own pod selector is filled in",
+                )
+                .at(at.value(&p(&path)))
+                .help("write the labelSelector yourself to spread by other labels"),
+            );
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1 as core;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::config::{
     API_KEY_KEY, BASE_HOCON_KEY, CONFIG_KEY, api_key_secret_name, config_map_name,
@@ -391,6 +391,20 @@ pub fn hardened_pod(r: &Role) -> core::PodSecurityContext {
     p
 }
 
+/// The role's topology spread constraints; one without `labelSelector` matches no pods and
+/// spreads nothing, so it gets the role's own pod selector (as the Helm chart writes it;
+/// `model::role` warns).
+fn spread(c: &Cluster, r: &Role) -> Option<Vec<core::TopologySpreadConstraint>> {
+    let mut list = r.spec.topology_spread_constraints.clone()?;
+    for t in &mut list {
+        t.label_selector.get_or_insert_with(|| LabelSelector {
+            match_labels: Some(role_labels(c, r.kind)),
+            ..Default::default()
+        });
+    }
+    Some(list)
+}
+
 /// The pod template of a role.
 pub fn template(c: &Cluster, r: &Role, checksum: &str) -> core::PodTemplateSpec {
     let s = &r.spec;
@@ -446,7 +460,7 @@ pub fn template(c: &Cluster, r: &Role, checksum: &str) -> core::PodTemplateSpec 
             service_account_name: c.service_account_name.clone(),
             termination_grace_period_seconds: r.termination_grace_period_seconds,
             tolerations: non_empty_vec(tolerations),
-            topology_spread_constraints: s.topology_spread_constraints.clone(),
+            topology_spread_constraints: spread(c, r),
             volumes: Some(volumes(c, r)),
             ..Default::default()
         }),

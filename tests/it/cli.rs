@@ -738,3 +738,26 @@ fn defaults_and_generated_names_raise_no_warning() {
             .contains("warning[field-no-effect]: spec.config.mode")
     );
 }
+
+/// A topologySpreadConstraint without labelSelector gets the role's pod selector (it would
+/// match no pods), with a warning at it; one with a selector is kept as written.
+#[test]
+fn spread_constraints_without_a_selector_get_the_roles() {
+    let d = tmp("spread");
+    std::fs::write(
+        d.join("s.yaml"),
+        format!("{}  replicantTemplate:\n    spec:\n      replicas: 2\n      topologySpreadConstraints:\n        - maxSkew: 1\n          topologyKey: topology.kubernetes.io/zone\n          whenUnsatisfiable: ScheduleAnyway\n        - maxSkew: 1\n          topologyKey: kubernetes.io/hostname\n          whenUnsatisfiable: DoNotSchedule\n          labelSelector:\n            matchLabels: {{team: mqtt}}\n", SLIM.replace("emqx/emqx:5.8.6", "emqx/emqx-enterprise:5.8.6")),
+    )
+    .unwrap();
+    let out = render(&d, &["render", "--format", "json", "s.yaml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dep = v["items"].as_array().unwrap().iter().find(|o| o["kind"] == "Deployment").unwrap();
+    let tsc = &dep["spec"]["template"]["spec"]["topologySpreadConstraints"];
+    assert_eq!(tsc[0]["labelSelector"]["matchLabels"], dep["spec"]["selector"]["matchLabels"]);
+    assert_eq!(tsc[1]["labelSelector"]["matchLabels"], serde_json::json!({"team": "mqtt"}));
+    let err = text(&out.stderr);
+    assert!(err.contains("warning[spread-selector-filled]: spec.replicantTemplate.spec.topologySpreadConstraints[0]: has no labelSelector"), "{err}");
+    assert!(err.contains("s.yaml:11:11"), "{err}");
+    assert!(!err.contains("topologySpreadConstraints[1]"), "{err}");
+}

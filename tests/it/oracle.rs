@@ -61,11 +61,12 @@ fn listed_ids() -> BTreeSet<String> {
         .collect()
 }
 
-/// Every v2beta1 spec the project holds: the examples (the operator's own samples among them)
-/// and the operator documentation corpus.
+/// Every v2beta1 spec the project holds: the examples (the operator's own samples among them),
+/// the operator documentation corpus, and cases made for one difference or agreement each.
 fn cases() -> Vec<PathBuf> {
     let mut files = yaml_files(&root().join("examples"));
     files.extend(yaml_files(&root().join("tests/data/operator-docs")));
+    files.extend(yaml_files(&root().join("tests/data/oracle")));
     files
         .into_iter()
         .filter(|f| {
