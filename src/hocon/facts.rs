@@ -63,6 +63,8 @@ pub struct ConfigFacts {
     pub cookie_pos: Option<Pos>,
     /// Whether `license.key` is set.
     pub has_license: bool,
+    /// Dashboard binds to an IPv6 address (`"[::]:18083"`): (path, position).
+    pub dashboard_ipv6: Vec<(&'static str, Pos)>,
 }
 
 /// A problem in the config's meaning (the syntax was fine).
@@ -149,6 +151,11 @@ fn dashboard(root: &Object, facts: &mut ConfigFacts, problems: &mut Vec<FactProb
     ] {
         let segs: Vec<&str> = path.split('.').collect();
         if let Some(n) = get(root, &segs) {
+            if let Value::Str(s) = &n.value
+                && s.trim_matches('"').starts_with('[')
+            {
+                facts.dashboard_ipv6.push((path, n.pos));
+            }
             match checked_port(&n.value, true) {
                 Ok(0) if proto == "http" => facts.dashboard_http = None,
                 Ok(0) => {}

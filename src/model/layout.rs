@@ -40,6 +40,9 @@ pub fn read(
         ConfigSource::Data { path, text } => {
             let (files, analysis, offset) = data_layout(generation, text);
             let (facts, ok) = analyze_hocon(&analysis, offset, path, name, at, diags);
+            if generation == Generation::Legacy {
+                dashboard_ipv6(&facts, offset, path, at, diags);
+            }
             Read {
                 files,
                 startup_revision: None,
@@ -61,6 +64,45 @@ pub fn read(
 
 /// The config files for a HOCON `config.data`, the text to analyse (what EMQX merges: the
 /// implicit default listeners, then the files) and the line of that text where `data` starts.
+/// In the Operator 2.2 layout the dashboard's bind is also set in the environment as a bare
+/// port (`EMQX_DASHBOARD__LISTENERS__HTTP__BIND=18083`), which overrides the config and binds
+/// IPv4 only: an IPv6 bind in the config is lost.
+fn dashboard_ipv6(
+    facts: &ConfigFacts,
+    offset: u32,
+    data_path: &str,
+    at: &Locator,
+    diags: &mut Diagnostics,
+) {
+    for (path, pos) in &facts.dashboard_ipv6 {
+        let loc = if pos.line > offset {
+            at.hocon(
+                &p(data_path),
+                hocon::Pos {
+                    line: pos.line - offset,
+                    col: pos.col,
+                },
+            )
+        } else {
+            at.value(&p(data_path))
+        };
+        let var = if path.contains(".https.") {
+            "EMQX_DASHBOARD__LISTENERS__HTTPS__BIND"
+        } else {
+            "EMQX_DASHBOARD__LISTENERS__HTTP__BIND"
+        };
+        diags.push(
+            Diagnostic::warning(
+                "dashboard-ipv4-only",
+                format!("{data_path}: {path}"),
+                format!("binds the dashboard to IPv6, but the operator's environment sets {var} to the bare port, which overrides it: EMQX listens on IPv4 (0.0.0.0) only"),
+            )
+            .at(loc)
+            .help("render the cluster as apps.emqx.io/v2 (Operator 2.3: the bind comes from base.hocon only), or reach the dashboard over IPv4"),
+        );
+    }
+}
+
 fn data_layout(generation: Generation, data: &str) -> (ConfigFiles, String, u32) {
     match generation {
         Generation::Legacy => {

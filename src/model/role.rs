@@ -90,7 +90,12 @@ pub fn role(
 /// A topology spread constraint without `labelSelector` matches no pods, so it spreads nothing:
 /// `objects` fills in the role's pod selector, said here.
 fn spread_selectors(spec: &PodSpec, base: &str, at: &Locator, diags: &mut Diagnostics) {
-    for (i, t) in spec.topology_spread_constraints.iter().flatten().enumerate() {
+    for (i, t) in spec
+        .topology_spread_constraints
+        .iter()
+        .flatten()
+        .enumerate()
+    {
         if t.label_selector.is_none() {
             let path = format!("{base}.topologySpreadConstraints[{i}]");
             diags.push(

@@ -752,12 +752,49 @@ fn spread_constraints_without_a_selector_get_the_roles() {
     let out = render(&d, &["render", "--format", "json", "s.yaml"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let dep = v["items"].as_array().unwrap().iter().find(|o| o["kind"] == "Deployment").unwrap();
+    let dep = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "Deployment")
+        .unwrap();
     let tsc = &dep["spec"]["template"]["spec"]["topologySpreadConstraints"];
-    assert_eq!(tsc[0]["labelSelector"]["matchLabels"], dep["spec"]["selector"]["matchLabels"]);
-    assert_eq!(tsc[1]["labelSelector"]["matchLabels"], serde_json::json!({"team": "mqtt"}));
+    assert_eq!(
+        tsc[0]["labelSelector"]["matchLabels"],
+        dep["spec"]["selector"]["matchLabels"]
+    );
+    assert_eq!(
+        tsc[1]["labelSelector"]["matchLabels"],
+        serde_json::json!({"team": "mqtt"})
+    );
     let err = text(&out.stderr);
     assert!(err.contains("warning[spread-selector-filled]: spec.replicantTemplate.spec.topologySpreadConstraints[0]: has no labelSelector"), "{err}");
     assert!(err.contains("s.yaml:11:11"), "{err}");
     assert!(!err.contains("topologySpreadConstraints[1]"), "{err}");
+}
+
+/// An IPv6 dashboard bind under Operator 2.2's layout, whose environment pins the dashboard to
+/// IPv4: a warning at the bind's line; the apps.emqx.io/v2 layout has no such variable.
+#[test]
+fn an_ipv6_dashboard_bind_under_the_v2beta1_environment_is_warned_about() {
+    let d = tmp("ipv6-dashboard");
+    let spec = |api: &str| {
+        format!(
+            "apiVersion: apps.emqx.io/{api}\nkind: EMQX\nmetadata:\n  name: emqx\nspec:\n  image: emqx/emqx:5.8.6\n  config:\n    data: |\n      log.console.level = info\n      dashboard.listeners.http.bind = \"[::]:18083\"\n"
+        )
+    };
+    std::fs::write(d.join("v2beta1.yaml"), spec("v2beta1")).unwrap();
+    let out = render(&d, &["render", "v2beta1.yaml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("warning[dashboard-ipv4-only]: spec.config.data: dashboard.listeners.http.bind: binds the dashboard to IPv6, but the operator's environment sets EMQX_DASHBOARD__LISTENERS__HTTP__BIND to the bare port"), "{err}");
+    assert!(err.contains("v2beta1.yaml:10:"), "{err}");
+    std::fs::write(d.join("v2.yaml"), spec("v2")).unwrap();
+    let out = render(&d, &["render", "v2.yaml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("dashboard-ipv4-only"),
+        "{}",
+        text(&out.stderr)
+    );
 }
