@@ -37,6 +37,7 @@ fn note(c: &model::Cluster) -> ClusterNote {
         name: c.name.clone(),
         namespace: c.namespace.clone(),
         image: c.image.clone(),
+        version: c.version.map(|v| v.to_string()),
         core: c.core.replicas.unwrap_or(1),
         replicants: c.replicant.as_ref().and_then(|r| r.replicas).unwrap_or(0),
         cookie_in_config: c.facts.cookie.is_some() || c.cookie_ref.is_some(),

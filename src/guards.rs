@@ -4,8 +4,8 @@
 //! (docs.emqx.com, "Supported Rolling Upgrade Paths Since 5.0").
 
 use crate::diag::Diagnostic;
-use crate::model::version::{LICENSE_FOR_CLUSTERS_SINCE, Version, is_enterprise};
 use crate::model::{Cluster, Role};
+use crate::version::{LICENSE_FOR_CLUSTERS_SINCE, Version};
 
 /// Open-source `emqx/emqx` accepts only `node.role = core` from 5.8.0 on.
 pub const OSS_NO_REPLICANTS_SINCE: Version = Version {
@@ -47,7 +47,7 @@ pub fn topology(c: &Cluster) -> Vec<Diagnostic> {
     let Some(v) = c.version else { return out };
     let replicants = c.replicant.as_ref().and_then(|r| r.replicas).unwrap_or(0);
     let nodes = c.core.replicas.unwrap_or(1) + replicants;
-    if replicants > 0 && v >= OSS_NO_REPLICANTS_SINCE && !is_enterprise(&c.image, Some(v)) {
+    if replicants > 0 && v >= OSS_NO_REPLICANTS_SINCE && !c.enterprise() {
         out.push(
             Diagnostic::error(
                 "topology-oss-replicants",
@@ -137,7 +137,7 @@ mod tests {
     use super::*;
 
     fn v(s: &str) -> Version {
-        crate::model::version::parse_tag(s).unwrap()
+        crate::version::parse_tag(s).unwrap()
     }
 
     #[test]

@@ -178,6 +178,8 @@ pub fn run(input: &str, base: &Overrides) -> KrmOutput {
                 sync_waves: data("syncWaves").or(over.env.sync_waves),
                 network_policy: data("networkPolicy").or(over.env.network_policy),
                 platform: data("platform").or(over.env.platform),
+                emqx_edition: data("emqxEdition").or(over.env.emqx_edition),
+                emqx_version: data("emqxVersion").or(over.env.emqx_version),
             };
         }
         let emqx: Vec<Value> = items

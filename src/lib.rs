@@ -25,4 +25,5 @@ pub mod plan;
 pub mod settings;
 pub mod status;
 pub mod validate;
+pub mod version;
 pub mod yaml;

@@ -13,9 +13,9 @@ use crate::diag::{Diagnostic, Severity};
 use crate::diff::{self, ChangeKind, Note};
 use crate::guards::{UpgradePath, upgrade_path};
 use crate::manifest::{Manifest, Object};
-use crate::model::version::{self, ROLE_ENV_SINCE, Version};
 use crate::objects::{LABEL_DB_ROLE, LABEL_INSTANCE};
 use crate::output::phases;
+use crate::version::{self, ROLE_ENV_SINCE, Version};
 
 /// A refusal, a warning or a note of the plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -151,9 +151,18 @@ fn workload(o: &Object) -> Workload {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let version = version::image_tag(&image)
-        .and_then(version::parse_tag)
-        .map(|v| v.to_string());
+    // A version Settings stated (for a mirror's tag that is not one) wins over the tag.
+    let stated = o
+        .value
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(crate::objects::VERSION_ANNOTATION))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let version = stated.or_else(|| {
+        version::image_tag(&image)
+            .and_then(version::parse_tag)
+            .map(|v| v.to_string())
+    });
     Workload {
         kind: o.kind.clone(),
         name: o.name.clone(),

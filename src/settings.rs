@@ -7,10 +7,11 @@ use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
 
 use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::input::settings::{
-    IngressDoc, MonitoringDoc, NetworkPolicyDoc, NetworkPolicyRules, POD_MONITOR, SERVICE_MONITOR,
-    SecretKeyDoc, SettingsDoc, TlsDoc,
+    EmqxImageDoc, IngressDoc, MonitoringDoc, NetworkPolicyDoc, NetworkPolicyRules, POD_MONITOR,
+    SERVICE_MONITOR, SecretKeyDoc, SettingsDoc, TlsDoc,
 };
 use crate::input::{Document, Locator, Source, p};
+use crate::version::{Version, parse_tag};
 
 /// A Kubernetes minor version, e.g. 1.33.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -74,6 +75,17 @@ pub struct Layer {
     pub network_policy: Option<String>,
     /// `kubernetes` or `openshift`.
     pub platform: Option<String>,
+    /// The image's edition and version, stated (`--emqx-edition`, `--emqx-version`).
+    pub emqx_edition: Option<String>,
+    pub emqx_version: Option<String>,
+}
+
+/// What Settings state about the image, over what its reference says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StatedImage {
+    /// `Some(true)`: Enterprise.
+    pub enterprise: Option<bool>,
+    pub version: Option<Version>,
 }
 
 /// What the pods run on.
@@ -114,6 +126,7 @@ pub struct Settings {
     /// Whether objects carry `argocd.argoproj.io/sync-wave`.
     pub sync_waves: bool,
     pub platform: Platform,
+    pub emqx: StatedImage,
     /// The opt-in extras (NetworkPolicy, Ingresses, monitoring, TLS).
     pub extras: Extras,
     /// Licence from an existing Secret.
@@ -131,6 +144,7 @@ impl Default for Settings {
             namespace: DEFAULT_NAMESPACE.to_string(),
             sync_waves: true,
             platform: Platform::Kubernetes,
+            emqx: StatedImage::default(),
             extras: Extras::default(),
             license: None,
             cookie: None,
@@ -239,6 +253,7 @@ impl Settings {
                 .or(over.env.platform.as_deref())
                 .or(doc.and_then(|d| d.platform.as_deref())),
         )?;
+        s.emqx = stated_image(over, doc.and_then(|d| d.emqx.as_ref()))?;
         let doc_policy = doc.and_then(|d| d.network_policy.as_ref());
         let network_policy = match switch(
             "networkPolicy",
@@ -263,6 +278,57 @@ impl Settings {
             .map(|sa| sa.name.clone().filter(|n| !n.is_empty()));
         Ok((s, warnings))
     }
+}
+
+/// `emqx.edition` and `emqx.version` from the flags, the environment or the document.
+fn stated_image(
+    over: &Overrides,
+    doc: Option<&EmqxImageDoc>,
+) -> Result<StatedImage, Box<Diagnostic>> {
+    let edition = over
+        .flags
+        .emqx_edition
+        .as_deref()
+        .or(over.env.emqx_edition.as_deref())
+        .or(doc.and_then(|d| d.edition.as_deref()));
+    let enterprise = match edition.map(str::trim) {
+        None => None,
+        Some("enterprise") => Some(true),
+        Some("opensource") => Some(false),
+        Some(other) => {
+            return Err(Box::new(
+                Diagnostic::error(
+                    "settings-value",
+                    "emqx.edition",
+                    format!("`{other}` is not an EMQX edition"),
+                )
+                .help("write opensource or enterprise"),
+            ));
+        }
+    };
+    let version = match over
+        .flags
+        .emqx_version
+        .as_deref()
+        .or(over.env.emqx_version.as_deref())
+        .or(doc.and_then(|d| d.version.as_deref()))
+    {
+        None => None,
+        Some(v) => Some(parse_tag(v.trim()).ok_or_else(|| {
+            Box::new(
+                Diagnostic::error(
+                    "settings-value",
+                    "emqx.version",
+                    format!("`{v}` is not an EMQX version"),
+                )
+                .help("write the version the image holds, such as 5.8.6"),
+            )
+        })?),
+    };
+    Ok(StatedImage {
+        enterprise,
+        version,
+    })
 }
 
 /// `platform` from the flags, the environment or the document.

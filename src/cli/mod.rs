@@ -37,7 +37,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Render specs to manifests (the default command).
-    Render(render::RenderArgs),
+    Render(Box<render::RenderArgs>),
     /// Compare two specs or renders object by object; exit 1 when they differ.
     Diff(diff::DiffArgs),
     /// Plan an upgrade from OLD (spec or render) to NEW (spec): phases, restarts, refusals and a
@@ -69,7 +69,7 @@ pub const EXIT_ERROR: u8 = 2;
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Render(a)) => render::run(a),
+        Some(Command::Render(a)) => render::run(*a),
         None => render::run(cli.render),
         Some(Command::Diff(a)) => diff::run(a),
         Some(Command::Plan(a)) => plan::run(a),

@@ -81,6 +81,13 @@ pub struct RenderArgs {
     /// supplemental groups, which its restricted-v2 SCC assigns.
     #[arg(long, value_name = "PLATFORM", value_parser = ["kubernetes", "openshift"])]
     pub platform: Option<String>,
+    /// The EMQX edition of the image (`opensource`, `enterprise`), for a mirror whose repository
+    /// name does not say it.
+    #[arg(long, value_name = "EDITION", value_parser = ["opensource", "enterprise"])]
+    pub emqx_edition: Option<String>,
+    /// The EMQX version of the image (e.g. 5.8.6), for a digest or a tag that is not a version.
+    #[arg(long, value_name = "VERSION")]
+    pub emqx_version: Option<String>,
     /// Add a NetworkPolicy per cluster: only its pods reach 4370/5369, clients the listener and
     /// dashboard ports.
     #[arg(long)]
@@ -103,6 +110,8 @@ pub fn run(a: RenderArgs) -> anyhow::Result<ExitCode> {
             sync_waves: a.no_sync_waves.then(|| "false".to_string()),
             network_policy: a.network_policy.then(|| "true".to_string()),
             platform: a.platform.clone(),
+            emqx_edition: a.emqx_edition.clone(),
+            emqx_version: a.emqx_version.clone(),
         },
         a.settings.as_deref(),
     )?;

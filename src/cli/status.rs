@@ -13,7 +13,6 @@ use clap::{Args, ValueEnum};
 use super::{EXIT_ERROR, overrides, print_diagnostics};
 use crate::compile::compile;
 use crate::input::Source;
-use crate::model::version::{image_tag, parse_tag};
 use crate::settings::Layer;
 use crate::status::client::{Client, ClientError, ClientOptions, Credentials};
 use crate::status::{Expected, Observed, Report, RoleFilter, compare, parse_nodes};
@@ -168,9 +167,7 @@ fn expected(a: &StatusArgs) -> anyhow::Result<Result<Expected, ExitCode>> {
         };
         exp.cores = u32::try_from(note.core).ok();
         exp.replicants = u32::try_from(note.replicants).ok();
-        exp.version = image_tag(&note.image)
-            .and_then(parse_tag)
-            .map(|v| v.to_string());
+        exp.version = note.version.clone();
     }
     if let Some(v) = &a.expect_version {
         exp.version = Some(v.trim_start_matches(['v', 'e']).to_string());

@@ -33,6 +33,10 @@ pub struct SettingsDoc {
     /// Argo CD sync-wave annotations: shared objects in wave 0, the core StatefulSet in 1, the
     /// replicant Deployment in 2 (default true).
     pub sync_waves: Option<bool>,
+    /// The EMQX edition and version of the image, stated for mirrors whose repository or tag
+    /// does not say them (`registry.corp/vendor/emqx-ee:5.8.6`, a digest alone, a `${VERSION}`
+    /// tag): `--emqx-edition`, `--emqx-version`.
+    pub emqx: Option<EmqxImageDoc>,
     /// The platform the pods run on: `kubernetes` (default) or `openshift`, whose
     /// `restricted-v2` SCC assigns the UID, GID and fsGroup from the namespace's range.
     #[schemars(extend("enum" = ["kubernetes", "openshift"]))]
@@ -71,6 +75,7 @@ impl SettingsDoc {
             namespace,
             sync_waves,
             platform,
+            emqx,
             network_policy,
             license,
             cookie,
@@ -80,6 +85,18 @@ impl SettingsDoc {
             tls
         );
     }
+}
+
+/// `emqx` in Settings.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct EmqxImageDoc {
+    /// `opensource` or `enterprise`.
+    #[schemars(extend("enum" = ["opensource", "enterprise"]))]
+    pub edition: Option<String>,
+    /// The EMQX version the image holds, e.g. `5.8.6`.
+    pub version: Option<String>,
 }
 
 /// `serviceAccount` in Settings.
@@ -108,6 +125,7 @@ pub fn fields_at(path: &[Seg]) -> &'static [&'static str] {
         [] => fields_of::<SettingsDoc>(),
         [Seg::Key(k)] if k == "license" || k == "cookie" => fields_of::<SecretKeyDoc>(),
         [Seg::Key(k)] if k == "serviceAccount" => fields_of::<ServiceAccountDoc>(),
+        [Seg::Key(k)] if k == "emqx" => fields_of::<EmqxImageDoc>(),
         [Seg::Key(k)] if k == "networkPolicy" => fields_of::<NetworkPolicyRules>(),
         [Seg::Key(k)] if k == "ingress" => fields_of::<IngressesDoc>(),
         [Seg::Key(k), Seg::Key(_)] if k == "ingress" => fields_of::<IngressDoc>(),

@@ -11,10 +11,11 @@ use super::evacuation::{self, Evacuation};
 use super::layout::{self, ConfigSource};
 use super::role::{self, RoleInput, check_probe_ports, merge_container_ports};
 use super::rules::Rules;
-use super::version::{self, Version};
 use super::{ApiKeys, Cluster, RoleKind, ServiceTemplate};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::input::{Locator, p};
+use crate::settings::StatedImage;
+use crate::version::{self, Version};
 
 /// What every generation's `EMQX` resource says in the same fields (read by `front::common!`).
 #[derive(Debug, Clone)]
@@ -47,6 +48,8 @@ pub struct ClusterInput {
     pub replicant: RoleInput,
     pub evacuation: Option<Evacuation>,
     pub replicant_rollout: (IntOrString, IntOrString),
+    /// The edition and version Settings state about the image.
+    pub stated: StatedImage,
 }
 
 /// Never below the desired count: one extra pod at a time, none taken away first.
@@ -62,7 +65,7 @@ pub fn build(
     mut diags: Diagnostics,
 ) -> (Option<Cluster>, Diagnostics) {
     let common = input.common;
-    let version = image_version(&input.image, rules, at, &mut diags);
+    let version = image_version(&input.image, input.stated.version, rules, at, &mut diags);
     if let Some(path) = input.api_keys_path
         && !input.api_keys.is_empty()
         && version.is_some_and(|v| v < version::BOOTSTRAP_FILE_SINCE)
@@ -132,6 +135,8 @@ pub fn build(
         labels: common.labels,
         image: input.image,
         version,
+        stated_version: input.stated.version,
+        stated_enterprise: input.stated.enterprise,
         image_pull_policy: common
             .image_pull_policy
             .or_else(|| rules.image_pull_policy.map(str::to_string)),
@@ -159,14 +164,30 @@ pub fn build(
     (ok.then_some(cluster), diags)
 }
 
-/// The EMQX version of the image's tag, or a warning saying what is assumed.
+/// The EMQX version: the stated one (a warning if the tag says another), else the image tag's,
+/// else a warning saying what is assumed.
 fn image_version(
     image: &str,
+    stated: Option<Version>,
     rules: &Rules,
     at: &Locator,
     diags: &mut Diagnostics,
 ) -> Option<Version> {
     let version = version::image_tag(image).and_then(version::parse_tag);
+    if let Some(s) = stated {
+        if let Some(t) = version.filter(|t| *t != s) {
+            diags.push(
+                Diagnostic::warning(
+                    "image-version-stated",
+                    "spec.image",
+                    format!("the image's tag says EMQX {t}, and Settings state {s}: {s} is used"),
+                )
+                .at(at.value(&p("spec.image")))
+                .help("state the version only for images whose tag is not one, or correct it"),
+            );
+        }
+        return Some(s);
+    }
     if version.is_none() && !image.is_empty() {
         let (assumed, example) = rules.unknown_version;
         diags.push(

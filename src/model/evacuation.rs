@@ -11,7 +11,6 @@ use k8s_openapi::api::core::v1 as core;
 
 use super::Cluster;
 use super::defaults as d;
-use super::version::is_enterprise;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::input::{Locator, p};
 
@@ -81,7 +80,7 @@ pub fn apply(c: &mut Cluster, e: Evacuation, at: &Locator, diags: &mut Diagnosti
     if c.replicant.is_none() {
         return;
     }
-    if !is_enterprise(&c.image, c.version) {
+    if !c.enterprise() {
         diags.push(
             Diagnostic::warning(
                 "evacuation-needs-enterprise",

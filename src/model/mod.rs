@@ -22,7 +22,6 @@ pub mod platform;
 pub mod role;
 pub mod rules;
 pub mod secrets;
-pub mod version;
 
 use std::collections::BTreeMap;
 
@@ -30,7 +29,7 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::hocon::facts::ConfigFacts;
-use version::Version;
+use crate::version::Version;
 
 /// A normalized cluster, ready to build.
 #[derive(Debug, Clone)]
@@ -41,8 +40,13 @@ pub struct Cluster {
     /// PDBs, Secrets and ConfigMap only.
     pub labels: BTreeMap<String, String>,
     pub image: String,
-    /// `None`: the tag is not a version; the current contract is assumed.
+    /// `None`: the tag is not a version and none is stated; the current contract is assumed.
     pub version: Option<Version>,
+    /// The version Settings state (`emqx.version`), which `version` is: the workloads carry it
+    /// for `plan` (`emqx-render/emqx-version`).
+    pub stated_version: Option<Version>,
+    /// The edition Settings state (`emqx.edition`; `Some(true)`: Enterprise).
+    pub stated_enterprise: Option<bool>,
     pub image_pull_policy: Option<String>,
     pub image_pull_secrets: Vec<core::LocalObjectReference>,
     pub service_account_name: Option<String>,
@@ -66,6 +70,14 @@ pub struct Cluster {
     pub listeners_service: Option<ServiceTemplate>,
     /// The Erlang cookie's Secret when Settings names one (else `<name>-node-cookie`).
     pub cookie_ref: Option<crate::settings::SecretKey>,
+}
+
+impl Cluster {
+    /// Whether the image is EMQX Enterprise: as stated, else as its reference says.
+    pub fn enterprise(&self) -> bool {
+        self.stated_enterprise
+            .unwrap_or_else(|| crate::version::is_enterprise(&self.image, self.version))
+    }
 }
 
 /// The object layout and environment a cluster gets.

@@ -26,6 +26,9 @@ pub const LABEL_DB_ROLE: &str = "apps.emqx.io/db-role";
 pub const MANAGED_BY: &str = "emqx-operator";
 /// Pod-template annotation whose change rolls the pods when the config changes.
 pub const CHECKSUM_ANNOTATION: &str = "emqx-render/config-checksum";
+/// On the workloads when Settings state the EMQX version (`emqx.version`): what `plan` reads
+/// where the image's tag is not a version.
+pub const VERSION_ANNOTATION: &str = "emqx-render/emqx-version";
 
 /// All objects of one cluster, in the order the operator reconciles them.
 pub fn build(c: &Cluster, network_policy: Option<&NetworkPolicyRules>) -> Vec<Object> {

@@ -14,8 +14,8 @@ use super::config::{
 use super::services::headless_name;
 use super::{merged, non_empty, non_empty_vec, role_labels};
 use crate::model::defaults as d;
-use crate::model::version::{BOOTSTRAP_FILE_SINCE, ROLE_ENV_SINCE};
 use crate::model::{Cluster, Generation, Role, RoleKind};
+use crate::version::{BOOTSTRAP_FILE_SINCE, ROLE_ENV_SINCE};
 
 pub const CONTAINER: &str = "emqx";
 const API_KEY_SOURCES_VOLUME: &str = "bootstrap-api-key-sources";

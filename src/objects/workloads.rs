@@ -25,7 +25,11 @@ fn selector(c: &Cluster, role: RoleKind) -> LabelSelector {
 
 fn workload_meta(c: &Cluster, r: &Role, name: String) -> ObjectMeta {
     let mut m = meta(c, name, workload_labels(c, r));
-    m.annotations = non_empty(r.annotations.clone());
+    let mut annotations = r.annotations.clone();
+    if let Some(v) = c.stated_version {
+        annotations.insert(super::VERSION_ANNOTATION.to_string(), v.to_string());
+    }
+    m.annotations = non_empty(annotations);
     m
 }
 

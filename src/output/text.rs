@@ -21,6 +21,8 @@ pub struct ClusterNote {
     pub name: String,
     pub namespace: String,
     pub image: String,
+    /// The EMQX version the render assumed (stated or from the tag), if any.
+    pub version: Option<String>,
     pub core: i32,
     pub replicants: i32,
     pub cookie_in_config: bool,
@@ -95,6 +97,7 @@ mod tests {
             name: "emqx".into(),
             namespace: "mqtt".into(),
             image: "emqx/emqx:5.8.6".into(),
+            version: Some("5.8.6".into()),
             core: 3,
             replicants: 1,
             cookie_in_config: false,

@@ -798,3 +798,95 @@ fn an_ipv6_dashboard_bind_under_the_v2beta1_environment_is_warned_about() {
         text(&out.stderr)
     );
 }
+
+/// Image references: a tag before a digest is the version; a mirror that renames the repository
+/// and pins a digest states the edition and version, which the guards, the environment and
+/// `plan` (through the workloads' annotation) use.
+#[test]
+fn image_edition_and_version_can_be_stated_for_mirrors() {
+    let d = tmp("mirror");
+    let digest = "sha256:4f1e0c7a2b9d8e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f";
+    let spec = |image: &str| {
+        format!(
+            "apiVersion: apps.emqx.io/v2beta1\nkind: EMQX\nmetadata:\n  name: emqx\nspec:\n  image: {image}\n  coreTemplate:\n    spec:\n      replicas: 2\n  replicantTemplate:\n    spec:\n      replicas: 2\n"
+        )
+    };
+    std::fs::write(
+        d.join("pinned.yaml"),
+        spec(&format!("emqx/emqx-enterprise:5.8.6@{digest}")),
+    )
+    .unwrap();
+    let out = render(&d, &["render", "pinned.yaml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("image-version-unknown"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!text(&out.stdout).contains("emqx-render/emqx-version"));
+
+    std::fs::write(
+        d.join("mirror.yaml"),
+        spec(&format!("registry.corp/vendor/emqx-ee@{digest}")),
+    )
+    .unwrap();
+    let out = render(&d, &["render", "mirror.yaml"]);
+    assert!(
+        text(&out.stderr).contains("warning[image-version-unknown]"),
+        "{}",
+        text(&out.stderr)
+    );
+    // The version alone: open source is assumed from the name, and 5.8 refuses replicants.
+    let out = render(&d, &["render", "--emqx-version", "5.8.6", "mirror.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("error[topology-oss-replicants]"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = render(
+        &d,
+        &[
+            "render",
+            "--emqx-edition",
+            "enterprise",
+            "--emqx-version",
+            "5.8.6",
+            "mirror.yaml",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("image-version"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        text(&out.stdout)
+            .matches("emqx-render/emqx-version: \"5.8.6\"")
+            .count(),
+        2
+    );
+    // Stated in Settings, and a stated version that the tag contradicts is said.
+    std::fs::write(
+        d.join("s.yaml"),
+        format!("apiVersion: emqx-render/v1alpha1\nkind: Settings\nemqx:\n  edition: enterprise\n  version: 5.8.7\n---\n{}", spec("emqx/emqx-enterprise:5.8.6")),
+    )
+    .unwrap();
+    let out = render(&d, &["render", "s.yaml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("warning[image-version-stated]: spec.image: the image's tag says EMQX 5.8.6, and Settings state 5.8.7: 5.8.7 is used"), "{}", text(&out.stderr));
+    std::fs::write(
+        d.join("bad.yaml"),
+        "apiVersion: emqx-render/v1alpha1\nkind: Settings\nemqx:\n  version: latest\n",
+    )
+    .unwrap();
+    let out = render(&d, &["render", "bad.yaml", "mirror.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr)
+            .contains("error[settings-value]: emqx.version: `latest` is not an EMQX version"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -79,6 +79,7 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
         replicant,
         evacuation: evacuation(s, spec.version, at),
         replicant_rollout: default_rollout(),
+        stated: settings.emqx,
     };
     cluster::build(input, rules, at, diags)
 }

@@ -95,6 +95,7 @@ pub fn normalize(
                 r.max_unavailable.clone().unwrap_or(IntOrString::Int(1)),
             ),
         },
+        stated: settings.emqx,
     };
     cluster::build(input, rules, at, diags)
 }

@@ -29,13 +29,12 @@ pub const BOOTSTRAP_FILE_SINCE: Version = Version {
     patch: 14,
 };
 
-/// The tag of an image reference (`None` for digests and untagged references).
+/// The tag of an image reference, read before any digest (`repo:5.8.9@sha256:…` is 5.8.9);
+/// `None` for a digest alone and untagged references.
 pub fn image_tag(image: &str) -> Option<&str> {
-    if image.contains('@') {
-        return None;
-    }
-    let last_slash = image.rfind('/').map_or(0, |i| i + 1);
-    image[last_slash..].rsplit_once(':').map(|(_, t)| t)
+    let name = image.split('@').next().unwrap_or(image);
+    let last_slash = name.rfind('/').map_or(0, |i| i + 1);
+    name[last_slash..].rsplit_once(':').map(|(_, t)| t)
 }
 
 /// Reads `5.8.1`, `5.8`, `v5.8.1`, `5.8.1-alpine` from a tag; anything else is `None`.
@@ -109,6 +108,18 @@ mod tests {
 
     fn v(s: &str) -> Version {
         parse_tag(s).unwrap()
+    }
+
+    #[test]
+    fn tags_are_read_before_digests() {
+        let d = "sha256:4f1e0c7a2b9d8e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f";
+        assert_eq!(image_tag(&format!("emqx/emqx:5.8.9@{d}")), Some("5.8.9"));
+        assert_eq!(
+            image_tag(&format!("registry:5000/emqx/emqx-enterprise:5.8.6@{d}")),
+            Some("5.8.6")
+        );
+        assert_eq!(image_tag(&format!("emqx/emqx@{d}")), None);
+        assert_eq!(image_tag("registry:5000/emqx/emqx"), None);
     }
 
     #[test]
