@@ -172,13 +172,20 @@ fn api_keys(docs: &[ApiKeySpec], settings: &Settings, diags: &mut Diagnostics) -
 fn v3_clusters(docs: &[Document], settings: &Settings) -> Vec<(String, String)> {
     docs.iter()
         .filter_map(|d| match d {
-            Document::ClusterV3(c) => {
-                let m = c.doc.metadata.clone().unwrap_or_default();
-                Some((front::namespace(&m, settings), m.name.unwrap_or_default()))
-            }
+            Document::ClusterV3(c) => Some(v3_key(c, settings)),
             _ => None,
         })
         .collect()
+}
+
+/// A v3beta1 cluster's (namespace, name), as its EMQXAPIKeys name it.
+fn v3_key(c: &input::ClusterSpecV3, settings: &Settings) -> (String, String) {
+    let mut slot = None;
+    let m = front::or_default(c.doc.metadata.as_ref(), &mut slot);
+    (
+        front::namespace(m, settings),
+        m.name.clone().unwrap_or_default(),
+    )
 }
 
 /// What every cluster is compiled with.
@@ -261,9 +268,7 @@ impl Ctx<'_> {
 
     /// The keys of the EMQXAPIKeys that name this v3beta1 cluster.
     fn keys_of(&self, c: &input::ClusterSpecV3) -> Vec<model::KeyRef> {
-        let meta = c.doc.metadata.clone().unwrap_or_default();
-        let ns = front::namespace(&meta, self.settings);
-        let name = meta.name.unwrap_or_default();
+        let (ns, name) = v3_key(c, self.settings);
         self.keys
             .iter()
             .filter(|k| k.namespace == ns && k.cluster == name)

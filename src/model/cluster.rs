@@ -110,12 +110,12 @@ pub fn build(
         service_template(t, rules.template_ignored, &ours, base, at, &mut diags)
     };
     let dashboard_service = service(
-        common.dashboard_service.clone(),
+        common.dashboard_service,
         "spec.dashboardServiceTemplate",
         "dashboard",
     );
     let listeners_service = service(
-        common.listeners_service.clone(),
+        common.listeners_service,
         "spec.listenersServiceTemplate",
         "listeners",
     );

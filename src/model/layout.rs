@@ -74,18 +74,9 @@ fn dashboard_ipv6(
     at: &Locator,
     diags: &mut Diagnostics,
 ) {
+    let data_segs = p(data_path);
     for (path, pos) in &facts.dashboard_ipv6 {
-        let loc = if pos.line > offset {
-            at.hocon(
-                &p(data_path),
-                hocon::Pos {
-                    line: pos.line - offset,
-                    col: pos.col,
-                },
-            )
-        } else {
-            at.value(&p(data_path))
-        };
+        let loc = hocon_loc(at, &data_segs, offset, *pos);
         let var = if path.contains(".https.") {
             "EMQX_DASHBOARD__LISTENERS__HTTPS__BIND"
         } else {
@@ -100,6 +91,27 @@ fn dashboard_ipv6(
             .at(loc)
             .help("render the cluster as apps.emqx.io/v2 (Operator 2.3: the bind comes from base.hocon only), or reach the dashboard over IPv4"),
         );
+    }
+}
+
+/// Where a position of the analysed text is in the YAML file: the user's part (`data` at
+/// `data_segs`) starts at line `offset + 1`; a position before it is reported at `data` itself.
+fn hocon_loc(
+    at: &Locator,
+    data_segs: &[crate::yaml::Seg],
+    offset: u32,
+    pos: hocon::Pos,
+) -> Option<crate::diag::Loc> {
+    if pos.line > offset {
+        at.hocon(
+            data_segs,
+            hocon::Pos {
+                line: pos.line - offset,
+                col: pos.col,
+            },
+        )
+    } else {
+        at.value(data_segs)
     }
 }
 
@@ -140,19 +152,7 @@ fn analyze_hocon(
     diags: &mut Diagnostics,
 ) -> (ConfigFacts, bool) {
     let data_segs = p(data_path);
-    let hocon_loc = |pos: hocon::Pos| {
-        if pos.line > offset {
-            at.hocon(
-                &data_segs,
-                hocon::Pos {
-                    line: pos.line - offset,
-                    col: pos.col,
-                },
-            )
-        } else {
-            at.value(&data_segs)
-        }
-    };
+    let hocon_loc = |pos: hocon::Pos| hocon_loc(at, &data_segs, offset, pos);
     let mut config_ok = true;
     let facts = match hocon::parse(text) {
         Ok(root) => {

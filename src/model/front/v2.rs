@@ -43,16 +43,12 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
         }
     };
     let min_ready_seconds = min_ready_seconds(s, spec.version);
-    let (name, ns) = (
-        spec.doc
-            .metadata
-            .as_ref()
-            .and_then(|m| m.name.clone())
-            .unwrap_or_default(),
-        super::namespace(or_default(spec.doc.metadata.as_ref(), &mut None), settings),
-    );
+    let common = common!(&spec.doc, settings);
     let role = |kind, tpl: Option<&v2::Template>, diags: &mut Diagnostics| {
-        let ours = (format!("{name}-{}", RoleKind::as_str(kind)), ns.clone());
+        let ours = (
+            format!("{}-{}", common.name, RoleKind::as_str(kind)),
+            common.namespace.clone(),
+        );
         role_input(kind, tpl, min_ready_seconds, &ours, at, diags)
     };
     let core = role(RoleKind::Core, s.core_template.as_ref(), &mut diags);
@@ -70,7 +66,7 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
     }
     ignored_fields(s, at, &mut diags);
     let input = ClusterInput {
-        common: common!(&spec.doc, settings),
+        common,
         image: image(s, v1, at, &mut diags),
         config,
         api_keys: api_keys(s, at, &mut diags),

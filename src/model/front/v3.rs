@@ -3,8 +3,6 @@
 //! `config.roots`; the earlier one (`config.data`, which Operator 3.0 no longer reads) is
 //! rendered as Operator 2.3 did, with its own CRD defaults (`rules::V3BETA1_EARLY`).
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{common, namespace, or_default, pod_spec, written};
@@ -61,7 +59,7 @@ pub fn normalize(
         ),
         (None, roots) => (
             &rules::V3BETA1,
-            ConfigSource::Roots(roots.unwrap_or_else(BTreeMap::new)),
+            ConfigSource::Roots(roots.unwrap_or_default()),
         ),
     };
     let us = s.update_strategy.clone().unwrap_or_default();
