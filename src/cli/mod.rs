@@ -4,6 +4,7 @@
 pub mod convert;
 pub mod diff;
 pub mod env;
+pub mod images;
 pub mod plan;
 pub mod render;
 pub mod status;
@@ -48,6 +49,8 @@ enum Command {
     Krm,
     /// Rewrite EMQX resources for another operator generation (v2beta1, v2, v3beta1).
     Convert(convert::ConvertArgs),
+    /// List every container image the specs render to (for mirroring into a private registry).
+    Images(images::ImagesArgs),
     /// Check a running cluster through the EMQX REST API: healthy, and matching its spec?
     Status(Box<status::StatusArgs>),
     /// Print the JSON Schema of the input (EMQX resources and Settings), for editors and CI.
@@ -75,6 +78,7 @@ pub fn run() -> ExitCode {
         Some(Command::Plan(a)) => plan::run(a),
         Some(Command::Krm) => krm(),
         Some(Command::Status(a)) => status::run(*a),
+        Some(Command::Images(a)) => images::run(a),
         Some(Command::Convert(a)) => convert::run(a),
         Some(Command::Schema) => write_stdout(crate::input::schema::json_schema().as_bytes()),
         Some(Command::Completions { shell }) => {

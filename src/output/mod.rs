@@ -3,6 +3,7 @@
 
 pub mod dir;
 mod emit;
+pub mod images;
 #[cfg(test)]
 pub(crate) use emit::strategies::value as arbitrary_value;
 pub mod phases;

@@ -890,3 +890,29 @@ fn image_edition_and_version_can_be_stated_for_mirrors() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn images_lists_objects_passed_through_and_refuses_an_invalid_spec() {
+    let d = tmp("images");
+    let job = "---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: backup\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: export\n        image: registry.corp/tools/emqx-export:1.2\n";
+    std::fs::write(d.join("emqx.yaml"), format!("{SLIM}{job}")).unwrap();
+    let out = render(&d, &["images", "emqx.yaml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "emqx/emqx:5.8.6\nregistry.corp/tools/emqx-export:1.2\n"
+    );
+    let json = render(&d, &["images", "--format", "json", "emqx.yaml"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v[1]["usedBy"][0]["kind"], "Job");
+    assert_eq!(v[1]["usedBy"][0]["container"], "export");
+    std::fs::write(d.join("bad.yaml"), SLIM.replace("image:", "imag:")).unwrap();
+    let bad = render(&d, &["images", "bad.yaml"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(bad.stdout.is_empty());
+    assert!(
+        text(&bad.stderr).contains("bad.yaml:6:3"),
+        "{}",
+        text(&bad.stderr)
+    );
+}

@@ -129,6 +129,42 @@ fn golden_examples_render_as_recorded() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// `images` of every example, recorded as JSON under golden/images; the plain listing is
+/// exactly the set of `image:` values in the example's recorded render (every container, each once).
+#[test]
+fn golden_images_list_every_image_of_the_render() {
+    let root = root();
+    let mut failures = Vec::new();
+    for ex in &yaml_files(&root.join("examples")) {
+        let stem = ex.file_stem().unwrap().to_string_lossy().to_string();
+        let rel = format!("examples/{stem}.yaml");
+        let json = render(&root, &["images", "--format", "json", &rel]);
+        assert!(json.status.success(), "{rel}: {}", text(&json.stderr));
+        check(
+            &root.join(format!("golden/images/{stem}.json")),
+            &text(&json.stdout),
+            &mut failures,
+        );
+        let plain = render(&root, &["images", &rel]);
+        assert!(plain.status.success(), "{rel}: {}", text(&plain.stderr));
+        let rendered = std::fs::read_to_string(root.join(format!("golden/examples/{stem}.yaml")))
+            .unwrap_or_default();
+        let mut used: Vec<&str> = rendered
+            .lines()
+            .filter_map(|l| {
+                l.trim_start()
+                    .trim_start_matches("- ")
+                    .strip_prefix("image: ")
+            })
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        let listed = text(&plain.stdout);
+        assert_eq!(listed.lines().collect::<Vec<_>>(), used, "{rel}");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// The phased (Flux) layout of the production example, committed under golden/phases and
 /// compared with `render --check --layout phases` (rewritten with `--output-dir` under UPDATE_GOLDEN).
 #[test]
