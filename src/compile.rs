@@ -82,11 +82,19 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
     let (settings_docs, keys, docs) = split(docs);
     let layered = Layered::resolve(settings_docs, over, &mut diags);
     let keys = api_keys(&keys, &layered.settings, &mut diags);
+    let mounted = objects::mounted::Mounted::new(
+        docs.iter().filter_map(|d| match d {
+            Document::Passthrough(p) => Some(p),
+            _ => None,
+        }),
+        &layered.settings.namespace,
+    );
     let ctx = Ctx {
         settings: &layered.settings,
         layered: &layered,
         keys: &keys,
         over,
+        mounted: &mounted,
     };
     let v3_clusters = v3_clusters(&docs, &layered.settings);
     let parts = crate::par::map_owned(docs, 16, |d| ctx.document(&d));
@@ -194,6 +202,8 @@ struct Ctx<'a> {
     layered: &'a Layered,
     keys: &'a [KeyFor],
     over: &'a Overrides,
+    /// The input's ConfigMaps and Secrets, for the checksums of the pods that read them.
+    mounted: &'a objects::mounted::Mounted,
 }
 
 /// A compiled cluster, before the checks across clusters.
@@ -338,6 +348,7 @@ impl Ctx<'_> {
         }
         built.extend(extra_objects);
         built.extend(account);
+        objects::mounted::fold(&mut built, self.mounted);
         if settings.sync_waves {
             objects::add_sync_waves(&mut built);
         }

@@ -331,7 +331,7 @@ fn restart_reasons(old: &serde_json::Value, new: &serde_json::Value) -> Vec<Stri
     }
     let checksum = "/metadata/annotations/emqx-render~1config-checksum";
     if at(old, checksum) != at(new, checksum) {
-        why.push("config changed (emqx-render/config-checksum)".into());
+        why.push("config changed, or a ConfigMap or Secret of the input that the pods read (emqx-render/config-checksum)".into());
     }
     // Anything else in the template: name the top-level fields that differ.
     let mut o = old.clone();

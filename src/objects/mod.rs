@@ -2,6 +2,7 @@
 //! can be wrong was reported before the model was made. One file per object family.
 
 mod config;
+pub mod mounted;
 mod network;
 mod pod;
 mod services;
@@ -170,9 +171,13 @@ fn config_checksum(c: &Cluster) -> String {
             h.update(sel.secret_key.as_bytes());
         }
     }
-    let digest = h.finalize();
+    hex_digest(&h.finalize())
+}
+
+/// `sha256:` and the digest in lower-case hex.
+fn hex_digest(digest: &[u8]) -> String {
     let mut s = String::from("sha256:");
-    for b in digest.iter() {
+    for b in digest {
         s.push_str(&format!("{b:02x}"));
     }
     s

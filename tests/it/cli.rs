@@ -916,3 +916,67 @@ fn images_lists_objects_passed_through_and_refuses_an_invalid_spec() {
         text(&bad.stderr)
     );
 }
+
+/// The config checksum of each workload covers the ConfigMaps and Secrets of the same input that
+/// its pods read (a volume, `env[].valueFrom`), by content: a change rolls those pods only.
+#[test]
+fn configmaps_and_secrets_passed_through_join_the_checksum_of_the_pods_reading_them() {
+    let d = tmp("mounted");
+    let spec = "apiVersion: apps.emqx.io/v2beta1\nkind: EMQX\nmetadata:\n  name: emqx\nspec:\n  image: emqx/emqx-enterprise:5.8.6\n  coreTemplate:\n    spec:\n      extraVolumes:\n      - name: acl\n        configMap:\n          name: acl\n      extraVolumeMounts:\n      - name: acl\n        mountPath: /opt/acl\n  replicantTemplate:\n    spec:\n      replicas: 2\n      env:\n      - name: DB_PASSWORD\n        valueFrom:\n          secretKeyRef:\n            name: creds\n            key: password\n";
+    let objs = |acl: &str, creds: &str, other: &str| {
+        format!(
+            "{spec}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: acl\ndata:\n{acl}---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\nstringData:\n  password: {creds}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\ndata:\n  x: \"{other}\"\n"
+        )
+    };
+    let checksums = |input: String| -> (String, String) {
+        std::fs::write(d.join("in.yaml"), input).unwrap();
+        let out = render(&d, &["render", "-q", "in.yaml"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let s = text(&out.stdout);
+        let of = |kind: &str| {
+            let doc = s.split("---\n").find(|x| x.contains(kind)).unwrap();
+            let line = doc
+                .lines()
+                .find(|l| l.contains("emqx-render/config-checksum"))
+                .unwrap();
+            line.trim().to_string()
+        };
+        (of("kind: StatefulSet"), of("kind: Deployment"))
+    };
+    let acl = "  a: \"1\"\n  b: \"2\"\n";
+    let base = checksums(objs(acl, "s3cret", "1"));
+    let alone = checksums(spec.to_string());
+    assert_ne!(
+        base.0, alone.0,
+        "the mounted ConfigMap is not in the core checksum"
+    );
+    assert_ne!(
+        base.1, alone.1,
+        "the read Secret is not in the replicant checksum"
+    );
+    let acl_changed = checksums(objs("  a: \"1\"\n  b: \"3\"\n", "s3cret", "1"));
+    assert_ne!(acl_changed.0, base.0);
+    assert_eq!(
+        acl_changed.1, base.1,
+        "replicants do not read the ConfigMap"
+    );
+    let creds_changed = checksums(objs(acl, "other", "1"));
+    assert_eq!(creds_changed.0, base.0, "cores do not read the Secret");
+    assert_ne!(creds_changed.1, base.1);
+    assert_eq!(
+        checksums(objs(acl, "s3cret", "2")),
+        base,
+        "nobody reads `other`"
+    );
+    let reordered = checksums(objs("  b: \"2\"\n  a: \"1\"\n", "s3cret", "1"));
+    assert_eq!(reordered, base, "key order is not content");
+    let other_ns = objs(acl, "s3cret", "1").replace(
+        "metadata:\n  name: acl\n",
+        "metadata:\n  name: acl\n  namespace: elsewhere\n",
+    );
+    let moved = checksums(other_ns);
+    assert_eq!(
+        moved.0, alone.0,
+        "a ConfigMap of another namespace is not the pods'"
+    );
+}
