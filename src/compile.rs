@@ -10,7 +10,7 @@ use crate::manifest::{Manifest, Object};
 use crate::model::{self, front};
 use crate::objects;
 use crate::output::text::{ClusterNote, PortNote};
-use crate::settings::{Layered, Overrides, Settings};
+use crate::settings::{AutoscalerSource, Layered, Overrides, Settings};
 use crate::validate;
 
 /// A successful render: the objects and the warnings and notes to show.
@@ -40,6 +40,13 @@ fn note(c: &model::Cluster) -> ClusterNote {
         version: c.version.map(|v| v.to_string()),
         core: c.core.replicas.unwrap_or(1),
         replicants: c.replicant.as_ref().and_then(|r| r.replicas).unwrap_or(0),
+        autoscaled: c.autoscaler.as_ref().map(|a| {
+            let name = match &a.source {
+                AutoscalerSource::Input { name } => name.clone(),
+                AutoscalerSource::Settings { .. } => format!("{}-replicant", c.name),
+            };
+            (a.min_replicas, a.max_replicas, name)
+        }),
         cookie_in_config: c.facts.cookie.is_some() || c.cookie_ref.is_some(),
         api_key_secrets,
         dashboard_port: c
@@ -79,8 +86,11 @@ fn located(at: &input::Locator, found: Vec<Diagnostic>) -> Diagnostics {
 pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnostics> {
     let (docs, mut diags) = load(sources);
     // Settings and API keys first; the clusters (and objects passed through) then go one by one.
-    let (settings_docs, keys, docs) = split(docs);
-    let layered = Layered::resolve(settings_docs, over, &mut diags);
+    let (settings_docs, keys, mut docs) = split(docs);
+    let mut layered = Layered::resolve(settings_docs, over, &mut diags);
+    let (autoscaled, problems) = model::autoscaling::from_input(&mut docs, &layered.settings);
+    diags.extend(problems);
+    layered.settings.autoscaling.by_cluster = autoscaled;
     let keys = api_keys(&keys, &layered.settings, &mut diags);
     let mounted = objects::mounted::Mounted::new(
         docs.iter().filter_map(|d| match d {

@@ -53,6 +53,14 @@ impl Diagnostic {
         }
     }
 
+    /// Something the user should know that is neither wrong nor risky.
+    pub fn note(code: &'static str, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Note,
+            ..Diagnostic::error(code, path, message)
+        }
+    }
+
     pub fn at(mut self, loc: Option<Loc>) -> Self {
         self.loc = loc;
         self

@@ -58,6 +58,14 @@ pub enum Note {
     Immutable { field: String, recipe: String },
     /// The replica count changes (no restart).
     Scale { from: String, to: String },
+    /// `replicas` leaves the workload: the named HorizontalPodAutoscaler sets it from now on.
+    /// `ns` is ` -n NS` (or empty), `kind` lower case.
+    Autoscaled {
+        hpa: String,
+        ns: String,
+        kind: String,
+        name: String,
+    },
 }
 
 impl std::fmt::Display for Note {
@@ -68,6 +76,17 @@ impl std::fmt::Display for Note {
                 write!(f, "{field} cannot change in place: {recipe}")
             }
             Note::Scale { from, to } => write!(f, "replicas {from} -> {to} (no restart)"),
+            Note::Autoscaled {
+                hpa,
+                ns,
+                kind,
+                name,
+            } => write!(
+                f,
+                "replicas belong to the HorizontalPodAutoscaler {hpa} from now on. An apply that drops them resets them to 1 until the HPA scales up again, so hand the field over first: with client-side apply (kubectl apply, Argo CD's default) `{}`; with server-side apply (Flux, --server-side) `{}` (see https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#migrating-deployments-and-statefulsets-to-horizontal-autoscaling)",
+                handover_client(ns, kind, name),
+                handover_server(ns, kind, name),
+            ),
         }
     }
 }
@@ -163,11 +182,95 @@ pub fn by_key(m: &Manifest) -> std::collections::BTreeMap<Key, &Object> {
     index(&keyed)
 }
 
+/// The workloads a HorizontalPodAutoscaler of `m` scales. An HPA without a namespace scales in the namespace it is applied to,
+/// which is taken to be its workload's.
+pub fn autoscalers(m: &Manifest) -> Scaled {
+    let mut out = std::collections::BTreeMap::new();
+    let workloads: Vec<&Object> = m
+        .objects()
+        .iter()
+        .filter(|o| matches!(o.kind.as_str(), "Deployment" | "StatefulSet"))
+        .collect();
+    for h in m
+        .objects()
+        .iter()
+        .filter(|o| o.kind == "HorizontalPodAutoscaler")
+    {
+        let field = |f: &str| at(&h.value, &format!("/spec/scaleTargetRef/{f}")).as_str();
+        let (Some(kind), Some(name)) = (field("kind"), field("name")) else {
+            continue;
+        };
+        let min = at(&h.value, "/spec/minReplicas").as_i64().unwrap_or(1);
+        let max = at(&h.value, "/spec/maxReplicas").as_i64().unwrap_or(min);
+        for w in &workloads {
+            let same_ns = h.namespace.is_none() || h.namespace == w.namespace;
+            if w.kind == kind && w.name == name && same_ns {
+                out.insert(
+                    (
+                        w.namespace.clone().unwrap_or_default(),
+                        w.kind.clone(),
+                        w.name.clone(),
+                    ),
+                    Hpa {
+                        name: h.name.clone(),
+                        min,
+                        max,
+                    },
+                );
+            }
+        }
+    }
+    out
+}
+
+/// `o` without `spec.replicas`, for a workload both sides autoscale (the live count is the HPA's).
+fn without_replicas(o: &Object) -> Object {
+    let mut o = o.clone();
+    if let Some(spec) = o.value.get_mut("spec").and_then(|s| s.as_object_mut()) {
+        spec.remove("replicas");
+    }
+    o
+}
+
+/// A HorizontalPodAutoscaler: its name and replica bounds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hpa {
+    pub name: String,
+    pub min: i64,
+    pub max: i64,
+}
+
+/// (namespace, kind, name) of a workload → the HPA that scales it.
+pub type Scaled = std::collections::BTreeMap<(String, String, String), Hpa>;
+
+/// The objects of `m`, those autoscaled on both sides without `spec.replicas`: the live count
+/// is the HPA's, not a difference.
+fn unscaled(m: &Manifest, old: &Scaled, new: &Scaled) -> Vec<Object> {
+    m.objects()
+        .iter()
+        .map(|o| {
+            let k = Key::of(o);
+            let k = (k.namespace, k.kind, k.name);
+            if old.contains_key(&k) && new.contains_key(&k) {
+                without_replicas(o)
+            } else {
+                o.clone()
+            }
+        })
+        .collect()
+}
+
 /// Compares two manifests.
 pub fn diff(old: &Manifest, new: &Manifest) -> Report {
     let mut report = Report::default();
-    let olds: Vec<(Key, &Object)> = old.objects().iter().map(|o| (Key::of(o), o)).collect();
-    let news: Vec<(Key, &Object)> = new.objects().iter().map(|o| (Key::of(o), o)).collect();
+    let (old_scaled, new_scaled) = (autoscalers(old), autoscalers(new));
+    let scaled_key = |k: &Key| (k.namespace.clone(), k.kind.clone(), k.name.clone());
+    let (both, new_both) = (
+        unscaled(old, &old_scaled, &new_scaled),
+        unscaled(new, &old_scaled, &new_scaled),
+    );
+    let olds: Vec<(Key, &Object)> = both.iter().map(|o| (Key::of(o), o)).collect();
+    let news: Vec<(Key, &Object)> = new_both.iter().map(|o| (Key::of(o), o)).collect();
     let (old_index, new_index) = (index(&olds), index(&news));
     for (k, o) in &olds {
         match new_index.get(k).copied() {
@@ -203,7 +306,12 @@ pub fn diff(old: &Manifest, new: &Manifest) -> Report {
                     key: k.clone(),
                     kind: ChangeKind::Changed,
                     diff,
-                    notes: notes(&k.kind, &o.value, &n.value),
+                    notes: notes(
+                        &k.kind,
+                        &o.value,
+                        &n.value,
+                        new_scaled.get(&scaled_key(k)).map(|h| h.name.as_str()),
+                    ),
                 });
             }
         }
@@ -226,6 +334,26 @@ fn at<'a>(v: &'a serde_json::Value, pointer: &str) -> &'a serde_json::Value {
     v.pointer(pointer).unwrap_or(&serde_json::Value::Null)
 }
 
+/// Forgets the last applied configuration, so that the next client-side apply does not delete
+/// the `replicas` it no longer holds (the live count stays the HPA's); the apply writes a new one.
+pub fn handover_client(ns: &str, kind: &str, name: &str) -> String {
+    format!("kubectl{ns} annotate {kind} {name} kubectl.kubernetes.io/last-applied-configuration-")
+}
+
+/// Makes a second field manager own `replicas` at its live value, so that the applier dropping
+/// it does not remove it.
+fn handover_server(ns: &str, kind: &str, name: &str) -> String {
+    let namespace = ns.trim_start_matches(" -n ");
+    let kind_title = if kind == "statefulset" {
+        "StatefulSet"
+    } else {
+        "Deployment"
+    };
+    format!(
+        "printf '{{\"apiVersion\":\"apps/v1\",\"kind\":\"{kind_title}\",\"metadata\":{{\"name\":\"{name}\",\"namespace\":\"{namespace}\"}},\"spec\":{{\"replicas\":%s}}}}' \"$(kubectl{ns} get {kind} {name} -o jsonpath='{{.spec.replicas}}')\" | kubectl apply --server-side --field-manager=handover-to-hpa -f -"
+    )
+}
+
 /// The manual recipe for a field a StatefulSet will not change in place; `ns` is ` -n NS`.
 fn sts_recipe(ns: &str, name: &str, field: &str) -> String {
     let orphan = format!(
@@ -240,7 +368,12 @@ fn sts_recipe(ns: &str, name: &str, field: &str) -> String {
     }
 }
 
-fn notes(kind: &str, old: &serde_json::Value, new: &serde_json::Value) -> Vec<Note> {
+fn notes(
+    kind: &str,
+    old: &serde_json::Value,
+    new: &serde_json::Value,
+    autoscaler: Option<&str>,
+) -> Vec<Note> {
     let mut out = Vec::new();
     let name = at(new, "/metadata/name").as_str().unwrap_or("");
     // The printed commands name the object's namespace (`-n NS`), none for a cluster-wide one.
@@ -279,7 +412,14 @@ fn notes(kind: &str, old: &serde_json::Value, new: &serde_json::Value) -> Vec<No
                 out.push(Note::Restart(restart_reasons(ot, nt)));
             }
             let (or, nr) = (at(old, "/spec/replicas"), at(new, "/spec/replicas"));
-            if or != nr {
+            if let (Some(hpa), true, false) = (autoscaler, nr.is_null(), or.is_null()) {
+                out.push(Note::Autoscaled {
+                    hpa: hpa.to_string(),
+                    ns: ns.clone(),
+                    kind: kind.to_ascii_lowercase(),
+                    name: name.to_string(),
+                });
+            } else if or != nr {
                 out.push(Note::Scale {
                     from: or.to_string(),
                     to: nr.to_string(),

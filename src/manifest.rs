@@ -30,6 +30,7 @@ pub const KIND_ORDER: &[&str] = &[
     "Ingress",
     "StatefulSet",
     "Deployment",
+    "HorizontalPodAutoscaler",
     "PodDisruptionBudget",
     "PodMonitor",
     "ServiceMonitor",

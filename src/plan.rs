@@ -65,6 +65,10 @@ pub struct Workload {
     /// The EMQX version read from the image tag (`None` for `latest`, digests, ...).
     pub version: Option<String>,
     pub replicas: i64,
+    /// Under a HorizontalPodAutoscaler: its (min, max); `replicas` is then the live count or
+    /// the minimum.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autoscaled: Option<(i64, i64)>,
 }
 
 /// A role before and after.
@@ -124,6 +128,9 @@ pub struct Phase {
     pub directory: &'static str,
     pub changes: Vec<PhaseChange>,
     pub rollouts: Vec<Rollout>,
+    /// Commands to run before the phase's apply: workloads whose `replicas` pass to an HPA.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub handovers: Vec<String>,
 }
 
 /// The plan: phases in order and whether it is safe to run.
@@ -173,6 +180,7 @@ fn workload(o: &Object) -> Workload {
             .pointer("/spec/replicas")
             .and_then(Value::as_i64)
             .unwrap_or(1),
+        autoscaled: None,
     }
 }
 
@@ -181,6 +189,22 @@ type ClusterKey = (String, String);
 /// The EMQX workloads of a manifest by cluster: (core StatefulSet, replicant Deployment).
 fn workloads(m: &Manifest) -> BTreeMap<ClusterKey, (Option<Workload>, Option<Workload>)> {
     let mut out: BTreeMap<ClusterKey, (Option<Workload>, Option<Workload>)> = BTreeMap::new();
+    let scaled = diff::autoscalers(m);
+    let workload = |o: &Object| {
+        let mut w = workload(o);
+        let key = (
+            o.namespace.clone().unwrap_or_default(),
+            o.kind.clone(),
+            o.name.clone(),
+        );
+        if let Some(h) = scaled.get(&key) {
+            w.autoscaled = Some((h.min, h.max));
+            if o.value.pointer("/spec/replicas").is_none() {
+                w.replicas = h.min;
+            }
+        }
+        w
+    };
     for o in m.objects() {
         let (Some(instance), Some(role)) = (
             phases::selector_label(o, LABEL_INSTANCE),
@@ -362,6 +386,26 @@ fn check_cluster(c: &ClusterPlan, refusals: &mut Vec<Finding>, warnings: &mut Ve
     }
 }
 
+/// The pods a rollout replaces: the workload's replicas, or under an autoscaler the count that
+/// runs now (the old side's), else the autoscaler's minimum.
+fn pods(obj: &Object, w: &Workload, scaled: &diff::Scaled, old: Option<&Object>) -> i64 {
+    if obj.value.pointer("/spec/replicas").is_some() {
+        return w.replicas;
+    }
+    let key = (
+        obj.namespace.clone().unwrap_or_default(),
+        obj.kind.clone(),
+        obj.name.clone(),
+    );
+    match scaled.get(&key) {
+        Some(h) => old
+            .and_then(|o| o.value.pointer("/spec/replicas"))
+            .and_then(Value::as_i64)
+            .unwrap_or(h.min),
+        None => w.replicas,
+    }
+}
+
 fn change_word(k: ChangeKind) -> &'static str {
     match k {
         ChangeKind::Added => "added",
@@ -409,6 +453,7 @@ pub fn plan(old: &Manifest, new: &Manifest, refused: &[Diagnostic], warned: &[Di
     }
 
     let (old_objects, new_objects) = (diff::by_key(old), diff::by_key(new));
+    let new_scaled = diff::autoscalers(new);
     let mut phases = vec![
         Phase {
             number: 1,
@@ -416,6 +461,7 @@ pub fn plan(old: &Manifest, new: &Manifest, refused: &[Diagnostic], warned: &[Di
             directory: phases::CORE_DIR,
             changes: Vec::new(),
             rollouts: Vec::new(),
+            handovers: Vec::new(),
         },
         Phase {
             number: 2,
@@ -423,6 +469,7 @@ pub fn plan(old: &Manifest, new: &Manifest, refused: &[Diagnostic], warned: &[Di
             directory: phases::REPLICANT_DIR,
             changes: Vec::new(),
             rollouts: Vec::new(),
+            handovers: Vec::new(),
         },
     ];
     for ch in &report.changes {
@@ -436,6 +483,10 @@ pub fn plan(old: &Manifest, new: &Manifest, refused: &[Diagnostic], warned: &[Di
         let replicant = phases::is_replicant(obj);
         let phase = &mut phases[usize::from(replicant)];
         for n in &ch.notes {
+            if let Note::Autoscaled { ns, kind, name, .. } = n {
+                // The runbook applies client-side (`kubectl apply -k`).
+                phase.handovers.push(diff::handover_client(ns, kind, name));
+            }
             if let Note::Immutable { field, recipe } = n {
                 refusals.push(Finding::new(
                     "immutable-field",
@@ -451,7 +502,7 @@ pub fn plan(old: &Manifest, new: &Manifest, refused: &[Diagnostic], warned: &[Di
             notes: ch
                 .notes
                 .iter()
-                .filter(|n| matches!(n, Note::Immutable { .. }))
+                .filter(|n| matches!(n, Note::Immutable { .. } | Note::Autoscaled { .. }))
                 .map(ToString::to_string)
                 .collect(),
         });
@@ -485,7 +536,7 @@ pub fn plan(old: &Manifest, new: &Manifest, refused: &[Diagnostic], warned: &[Di
                     kind: kind.to_ascii_lowercase(),
                     name: obj.name.clone(),
                     role: if replicant { "replicant" } else { "core" },
-                    pods: w.replicas,
+                    pods: pods(obj, &w, &new_scaled, old_objects.get(&ch.key).copied()),
                     restart,
                     reasons: if ch.kind == ChangeKind::Added {
                         vec!["new workload".into()]

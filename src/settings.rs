@@ -7,8 +7,8 @@ use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
 
 use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::input::settings::{
-    EmqxImageDoc, IngressDoc, MonitoringDoc, NetworkPolicyDoc, NetworkPolicyRules, POD_MONITOR,
-    SERVICE_MONITOR, SecretKeyDoc, SettingsDoc, TlsDoc,
+    AutoscalingDoc, EmqxImageDoc, IngressDoc, MonitoringDoc, NetworkPolicyDoc, NetworkPolicyRules,
+    POD_MONITOR, SERVICE_MONITOR, SecretKeyDoc, SettingsDoc, TlsDoc,
 };
 use crate::input::{Document, Locator, Source, p};
 use crate::version::{Version, parse_tag};
@@ -62,6 +62,126 @@ impl fmt::Display for KubeVersion {
 pub struct SecretKey {
     pub name: String,
     pub key: String,
+}
+
+/// Who sets the number of a cluster's replicants: a HorizontalPodAutoscaler.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Autoscaler {
+    pub min_replicas: i32,
+    pub max_replicas: i32,
+    pub source: AutoscalerSource,
+}
+
+/// Where an autoscaler comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AutoscalerSource {
+    /// Settings `autoscaling`: the render writes the HPA.
+    Settings {
+        metrics: Vec<k8s_openapi::api::autoscaling::v2::MetricSpec>,
+        behavior: Option<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerBehavior>,
+    },
+    /// An HPA of the input (passed through, aimed at the replicant Deployment), by name.
+    Input { name: String },
+}
+
+/// The autoscalers of a render: Settings' for every cluster, the input's by cluster.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Autoscaling {
+    pub all: Option<Autoscaler>,
+    /// (namespace, cluster name) → the input's HPA for it.
+    pub by_cluster: std::collections::BTreeMap<(String, String), Autoscaler>,
+}
+
+impl Autoscaling {
+    /// The autoscaler of the cluster `namespace/name`, if any.
+    pub fn of(&self, namespace: &str, name: &str) -> Option<&Autoscaler> {
+        self.by_cluster
+            .get(&(namespace.to_string(), name.to_string()))
+            .or(self.all.as_ref())
+    }
+}
+
+/// The average CPU use an HPA aims at when nothing else is said (Kubernetes' own default).
+pub const DEFAULT_CPU_UTILIZATION: i32 = 80;
+
+/// `autoscaling` in Settings, checked.
+fn autoscaler(doc: Option<&AutoscalingDoc>) -> Result<Option<Autoscaler>, Box<Diagnostic>> {
+    use k8s_openapi::api::autoscaling::v2 as hpa;
+    let Some(d) = doc else { return Ok(None) };
+    let bad = |field: &str, message: String, help: &str| {
+        Box::new(
+            Diagnostic::error("settings-value", format!("autoscaling.{field}"), message).help(help),
+        )
+    };
+    let Some(max) = d.max_replicas else {
+        return Err(bad(
+            "maxReplicas",
+            "autoscaling needs maxReplicas".into(),
+            "write `autoscaling: {minReplicas: 2, maxReplicas: 10}`",
+        ));
+    };
+    let min = d.min_replicas.unwrap_or(1);
+    if min < 1 {
+        return Err(bad(
+            "minReplicas",
+            format!("minReplicas {min} is below 1"),
+            "an HPA scales to zero only behind the HPAScaleToZero feature gate; write 1 or more",
+        ));
+    }
+    if max < min {
+        return Err(bad(
+            "maxReplicas",
+            format!("maxReplicas {max} is below minReplicas {min}"),
+            "write a maxReplicas at least minReplicas",
+        ));
+    }
+    let metrics = match (&d.metrics, d.target_cpu_utilization_percentage) {
+        (Some(_), Some(_)) => {
+            return Err(bad(
+                "metrics",
+                "both metrics and targetCPUUtilizationPercentage are given".into(),
+                "give one: the CPU target is a short form of one Resource metric",
+            ));
+        }
+        (Some(m), None) if m.is_empty() => {
+            return Err(bad(
+                "metrics",
+                "metrics is empty".into(),
+                "leave metrics out for the CPU target, or list at least one metric",
+            ));
+        }
+        (Some(m), None) => m.clone(),
+        (None, cpu) => {
+            let cpu = cpu.unwrap_or(DEFAULT_CPU_UTILIZATION);
+            if cpu < 1 {
+                return Err(bad(
+                    "targetCPUUtilizationPercentage",
+                    format!("{cpu} is not a percentage above 0"),
+                    "write the average CPU use to aim at, such as 70",
+                ));
+            }
+            vec![hpa::MetricSpec {
+                type_: "Resource".into(),
+                resource: Some(hpa::ResourceMetricSource {
+                    name: "cpu".into(),
+                    target: hpa::MetricTarget {
+                        type_: "Utilization".into(),
+                        average_utilization: Some(cpu),
+                        ..Default::default()
+                    },
+                }),
+                ..Default::default()
+            }]
+        }
+    };
+    Ok(Some(Autoscaler {
+        min_replicas: min,
+        max_replicas: max,
+        source: AutoscalerSource::Settings {
+            metrics,
+            behavior: d.behavior.clone(),
+        },
+    }))
 }
 
 /// One layer of settings given from outside the input.
@@ -135,6 +255,8 @@ pub struct Settings {
     pub cookie: Option<SecretKey>,
     /// `Some(name)` to create a ServiceAccount (`None` inside: the default name).
     pub service_account: Option<Option<String>>,
+    /// HorizontalPodAutoscalers for the replicants.
+    pub autoscaling: Autoscaling,
 }
 
 impl Default for Settings {
@@ -149,6 +271,7 @@ impl Default for Settings {
             license: None,
             cookie: None,
             service_account: None,
+            autoscaling: Autoscaling::default(),
         }
     }
 }
@@ -276,6 +399,7 @@ impl Settings {
             .and_then(|d| d.service_account.as_ref())
             .filter(|sa| sa.create == Some(true))
             .map(|sa| sa.name.clone().filter(|n| !n.is_empty()));
+        s.autoscaling.all = autoscaler(doc.and_then(|d| d.autoscaling.as_ref()))?;
         Ok((s, warnings))
     }
 }

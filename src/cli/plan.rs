@@ -50,7 +50,10 @@ fn sh(s: &str) -> String {
 }
 
 fn role_line(label: &str, r: &RoleChange) -> Option<String> {
-    let desc = |w: &crate::plan::Workload| format!("{} ({} pods)", w.image, w.replicas);
+    let desc = |w: &crate::plan::Workload| match w.autoscaled {
+        Some((min, max)) => format!("{} ({min} to {max} pods, autoscaled)", w.image),
+        None => format!("{} ({} pods)", w.image, w.replicas),
+    };
     let text = match (&r.from, &r.to) {
         (None, None) => return None,
         (Some(f), Some(t)) if f == t => format!("{} unchanged", desc(t)),

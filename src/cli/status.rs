@@ -31,6 +31,10 @@ pub struct StatusArgs {
     /// The cluster's spec: expected core and replicant counts, and the version from the image tag.
     #[arg(long, value_name = "FILE")]
     pub spec: Option<PathBuf>,
+    /// A Settings document for the spec, as for `render` (an `autoscaling` there makes any
+    /// replicant count in its range match).
+    #[arg(long, value_name = "FILE", requires = "spec")]
+    pub settings: Option<PathBuf>,
     /// Name of the cluster in the spec file, when it holds several.
     #[arg(long, value_name = "NAME")]
     pub cluster: Option<String>,
@@ -133,7 +137,7 @@ fn expected(a: &StatusArgs) -> anyhow::Result<Result<Expected, ExitCode>> {
     if let Some(path) = &a.spec {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let over = overrides(Layer::default(), None)?;
+        let over = overrides(Layer::default(), a.settings.as_deref())?;
         let source = Source {
             name: path.display().to_string(),
             text,
@@ -167,6 +171,10 @@ fn expected(a: &StatusArgs) -> anyhow::Result<Result<Expected, ExitCode>> {
         };
         exp.cores = u32::try_from(note.core).ok();
         exp.replicants = u32::try_from(note.replicants).ok();
+        if let Some((min, max, _)) = &note.autoscaled {
+            exp.replicants = u32::try_from(*min).ok();
+            exp.replicants_max = u32::try_from(*max).ok();
+        }
         exp.version = note.version.clone();
     }
     if let Some(v) = &a.expect_version {
@@ -233,14 +241,21 @@ pub fn text(url: &str, r: &Report) -> String {
     }
     out.push('\n');
     for (name, rr) in [("cores", &r.cores), ("replicants", &r.replicants)] {
-        let expected = rr.expected.map_or(String::new(), |e| format!("/{e}"));
+        let (expected, range) = match (rr.expected, rr.expected_max) {
+            (Some(min), Some(max)) => (
+                String::new(),
+                format!(" (the autoscaler's range: {min} to {max})"),
+            ),
+            (Some(e), None) => (format!("/{e}"), String::new()),
+            _ => (String::new(), String::new()),
+        };
         let version = match (rr.on_expected_version, rr.versions.as_slice()) {
             (Some(on), _) => format!(", {on}/{} on the expected version", rr.running),
             (None, []) => String::new(),
             (None, v) => format!(", version {}", v.join(", ")),
         };
         out.push_str(&format!(
-            "{name}: {}{expected} running{version}\n",
+            "{name}: {}{expected} running{range}{version}\n",
             rr.running
         ));
     }

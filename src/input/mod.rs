@@ -116,6 +116,7 @@ pub struct Passthrough {
     pub kind: String,
     pub name: String,
     pub namespace: Option<String>,
+    pub at: Locator,
 }
 
 /// An `apps.emqx.io/v3beta1` `kind: EMQX` document, typed and located.
@@ -204,7 +205,8 @@ pub fn load_settings(source: &Source) -> (Vec<Document>, Diagnostics) {
 }
 
 /// The documents of `part`, a piece of `source` that starts after `lines` lines; with
-/// `bare_settings`, a mapping without `apiVersion` and `kind` is a Settings document.
+/// `bare_settings`, a mapping without `apiVersion` or `kind` (or with Settings' own) is a
+/// Settings document.
 fn load_part(
     source: &Source,
     text: &Arc<str>,
@@ -249,10 +251,13 @@ fn load_part(
             root: node,
             text: text.clone(),
         };
+        // A layer's header may be left out in part or whole (`kind: Settings` alone is fine).
+        let header_is =
+            |key: &str, want: &str| at.root.get(key).is_none_or(|v| v.as_str() == Some(want));
         let bare = bare_settings
             && matches!(at.root.value, Value::Map(_))
-            && at.root.get("apiVersion").is_none()
-            && at.root.get("kind").is_none();
+            && header_is("apiVersion", SETTINGS_API_VERSION)
+            && header_is("kind", "Settings");
         let doc = if bare {
             deserialize_settings(&at, &mut diags).map(|s| Document::Settings(Box::new(s), at))
         } else {
@@ -387,6 +392,7 @@ fn classify(at: Locator, diags: &mut Diagnostics) -> Option<Document> {
         kind,
         name,
         namespace,
+        at,
     }))
 }
 

@@ -26,7 +26,7 @@ pub struct SettingsDoc {
     pub kind: Option<String>,
     /// Not used by the render; kpt needs `metadata.name` on a functionConfig.
     pub metadata: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
-    /// Kubernetes version to render for, 1.33 to 1.37 (default 1.33).
+    /// Kubernetes version to render for, tested 1.27 to 1.37 (default 1.27).
     pub kubernetes_version: Option<String>,
     /// Namespace of clusters whose spec names none (default `default`).
     pub namespace: Option<String>,
@@ -52,6 +52,9 @@ pub struct SettingsDoc {
     pub cookie: Option<SecretKeyDoc>,
     /// Create a ServiceAccount for the EMQX pods (no RBAC: EMQX needs none).
     pub service_account: Option<ServiceAccountDoc>,
+    /// A HorizontalPodAutoscaler for each cluster's replicants; the Deployment then leaves
+    /// `replicas` to it.
+    pub autoscaling: Option<AutoscalingDoc>,
     /// Ingresses for the dashboard and for MQTT over WebSocket.
     pub ingress: Option<IngressesDoc>,
     /// A Prometheus Operator PodMonitor or ServiceMonitor.
@@ -80,6 +83,7 @@ impl SettingsDoc {
             license,
             cookie,
             service_account,
+            autoscaling,
             ingress,
             monitoring,
             tls
@@ -110,6 +114,25 @@ pub struct ServiceAccountDoc {
     pub name: Option<String>,
 }
 
+/// `autoscaling` in Settings: the replicants' HorizontalPodAutoscaler (`autoscaling/v2`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct AutoscalingDoc {
+    /// The fewest replicants (default 1).
+    pub min_replicas: Option<i32>,
+    /// The most replicants (required).
+    pub max_replicas: Option<i32>,
+    /// The average CPU use, in percent of the requests, to keep the replicants at (default 80
+    /// when no `metrics` are given).
+    #[serde(rename = "targetCPUUtilizationPercentage")]
+    pub target_cpu_utilization_percentage: Option<i32>,
+    /// The HPA's own metrics, instead of the CPU target.
+    pub metrics: Option<Vec<k8s_openapi::api::autoscaling::v2::MetricSpec>>,
+    /// The HPA's scaling behavior (stabilization windows, policies).
+    pub behavior: Option<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerBehavior>,
+}
+
 /// A key of an existing Secret, named by reference (its value never enters the render).
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -126,6 +149,7 @@ pub fn fields_at(path: &[Seg]) -> &'static [&'static str] {
         [Seg::Key(k)] if k == "license" || k == "cookie" => fields_of::<SecretKeyDoc>(),
         [Seg::Key(k)] if k == "serviceAccount" => fields_of::<ServiceAccountDoc>(),
         [Seg::Key(k)] if k == "emqx" => fields_of::<EmqxImageDoc>(),
+        [Seg::Key(k)] if k == "autoscaling" => fields_of::<AutoscalingDoc>(),
         [Seg::Key(k)] if k == "networkPolicy" => fields_of::<NetworkPolicyRules>(),
         [Seg::Key(k)] if k == "ingress" => fields_of::<IngressesDoc>(),
         [Seg::Key(k), Seg::Key(_)] if k == "ingress" => fields_of::<IngressDoc>(),

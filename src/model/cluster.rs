@@ -14,7 +14,7 @@ use super::rules::Rules;
 use super::{ApiKeys, Cluster, RoleKind, ServiceTemplate};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::input::{Locator, p};
-use crate::settings::StatedImage;
+use crate::settings::{Autoscaler, StatedImage};
 use crate::version::{self, Version};
 
 /// What every generation's `EMQX` resource says in the same fields (read by `front::common!`).
@@ -50,6 +50,56 @@ pub struct ClusterInput {
     pub replicant_rollout: (IntOrString, IntOrString),
     /// The edition and version Settings state about the image.
     pub stated: StatedImage,
+    /// The HPA that sets the replicant count, if any.
+    pub autoscaler: Option<Autoscaler>,
+}
+
+/// What an autoscaler over the replicants should be told: replicants the spec does not write,
+/// a CPU target without CPU requests (the HPA then never scales).
+fn autoscaled_replicants(
+    a: &Autoscaler,
+    replicant: &RoleInput,
+    at: &Locator,
+    diags: &mut Diagnostics,
+) {
+    if replicant.written == super::rules::Written::Nothing {
+        diags.push(
+            Diagnostic::note(
+                "autoscaler-replicants",
+                "spec.replicantTemplate",
+                format!(
+                    "no replicantTemplate: the cluster gets replicants with the default template, {} to {} as the autoscaler decides (under the operator its HPA would write the same)",
+                    a.min_replicas, a.max_replicas
+                ),
+            )
+            .at(at.key(&p("spec"))),
+        );
+    }
+    let cpu_target = match &a.source {
+        crate::settings::AutoscalerSource::Settings { metrics, .. } => metrics.iter().any(|m| {
+            m.resource
+                .as_ref()
+                .is_some_and(|r| r.name == "cpu" && r.target.type_ == "Utilization")
+        }),
+        crate::settings::AutoscalerSource::Input { .. } => false,
+    };
+    let has_cpu_request = replicant
+        .pod
+        .resources
+        .as_ref()
+        .and_then(|r| r.requests.as_ref())
+        .is_some_and(|r| r.contains_key("cpu"));
+    if cpu_target && !has_cpu_request {
+        diags.push(
+            Diagnostic::warning(
+                "autoscaler-no-requests",
+                "spec.replicantTemplate.spec.resources.requests.cpu",
+                "the autoscaler aims at a CPU utilization, but the replicants request no CPU: utilization is a share of the request, so the HPA cannot scale",
+            )
+            .at(at.value(&p("spec.replicantTemplate.spec.resources")))
+            .help("give the replicants `resources: {requests: {cpu: 500m}}`"),
+        );
+    }
 }
 
 /// Never below the desired count: one extra pod at a time, none taken away first.
@@ -88,14 +138,21 @@ pub fn build(
         &mut diags,
     );
     let mut core = role::role(RoleKind::Core, input.core, rules, at, &mut diags);
+    let mut replicant_input = input.replicant;
+    if let Some(a) = &input.autoscaler {
+        autoscaled_replicants(a, &replicant_input, at, &mut diags);
+        // The HPA writes `replicantTemplate.spec.replicas` under the operator, so the template
+        // has a spec (and its defaults) whatever was written; the count is the HPA's.
+        replicant_input.written = super::rules::Written::Spec;
+    }
     let mut replicant = Some(role::role(
         RoleKind::Replicant,
-        input.replicant,
+        replicant_input,
         rules,
         at,
         &mut diags,
     ))
-    .filter(|r| r.replicas.unwrap_or(0) > 0);
+    .filter(|r| input.autoscaler.is_some() || r.replicas.unwrap_or(0) > 0);
     for r in std::iter::once(&mut core).chain(replicant.as_mut()) {
         r.ports = merge_container_ports(r, &config.facts, at, &mut diags);
         if config.ok {
@@ -156,6 +213,7 @@ pub fn build(
         dashboard_service,
         listeners_service,
         cookie_ref: None,
+        autoscaler: input.autoscaler,
     };
     if let Some(e) = input.evacuation {
         evacuation::apply(&mut cluster, e, at, &mut diags);

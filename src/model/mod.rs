@@ -12,6 +12,7 @@
 //!
 //! `objects/` sees only these types.
 
+pub mod autoscaling;
 pub mod cluster;
 pub mod config;
 pub mod defaults;
@@ -70,6 +71,8 @@ pub struct Cluster {
     pub listeners_service: Option<ServiceTemplate>,
     /// The Erlang cookie's Secret when Settings names one (else `<name>-node-cookie`).
     pub cookie_ref: Option<crate::settings::SecretKey>,
+    /// The HPA that owns the replicant count (the Deployment then has no `replicas`).
+    pub autoscaler: Option<crate::settings::Autoscaler>,
 }
 
 impl Cluster {

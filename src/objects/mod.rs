@@ -45,6 +45,7 @@ pub fn build(c: &Cluster, network_policy: Option<&NetworkPolicyRules>) -> Vec<Ob
     }
     out.push(workloads::stateful_set(c, &checksum));
     out.extend(workloads::deployment(c, &checksum));
+    out.extend(workloads::autoscaler(c));
     out.extend(workloads::pdbs(c));
     out
 }
@@ -69,7 +70,7 @@ pub const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
 pub fn sync_wave(kind: &str) -> &'static str {
     match kind {
         "StatefulSet" => "1",
-        "Deployment" => "2",
+        "Deployment" | "HorizontalPodAutoscaler" => "2",
         _ => "0",
     }
 }

@@ -1,5 +1,5 @@
-//! The core StatefulSet, the replicant Deployment and the PodDisruptionBudgets. Fixed names,
-//! selectors of identity labels only, native rolling updates.
+//! The core StatefulSet, the replicant Deployment, its HorizontalPodAutoscaler and the
+//! PodDisruptionBudgets. Fixed names, selectors of identity labels only, native rolling updates.
 
 use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
@@ -15,6 +15,7 @@ use super::services::headless_name;
 use super::{default_labels, merged, meta, non_empty, object, role_labels};
 use crate::manifest::Object;
 use crate::model::{Cluster, Role, RoleKind};
+use crate::settings::AutoscalerSource;
 
 fn selector(c: &Cluster, role: RoleKind) -> LabelSelector {
     LabelSelector {
@@ -105,7 +106,8 @@ pub fn deployment(c: &Cluster, checksum: &str) -> Option<Object> {
     let d = Deployment {
         metadata: workload_meta(c, r, name.clone()),
         spec: Some(DeploymentSpec {
-            replicas: r.replicas,
+            // Under an HPA the count is the HPA's: a written one would reset it on every sync.
+            replicas: r.replicas.filter(|_| c.autoscaler.is_none()),
             selector: selector(c, RoleKind::Replicant),
             // Never below the desired count during a rollout: one extra pod at a time.
             strategy: Some(DeploymentStrategy {
@@ -123,6 +125,36 @@ pub fn deployment(c: &Cluster, checksum: &str) -> Option<Object> {
         ..Default::default()
     };
     Some(object(&d, &c.namespace, &name))
+}
+
+/// The replicants' HorizontalPodAutoscaler when Settings ask for one (an HPA of the input is
+/// passed through instead).
+pub fn autoscaler(c: &Cluster) -> Option<Object> {
+    use k8s_openapi::api::autoscaling::v2::{
+        CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec,
+    };
+    let a = c.autoscaler.as_ref()?;
+    let AutoscalerSource::Settings { metrics, behavior } = &a.source else {
+        return None;
+    };
+    c.replicant.as_ref()?;
+    let name = format!("{}-replicant", c.name);
+    let hpa = HorizontalPodAutoscaler {
+        metadata: meta(c, name.clone(), role_labels(c, RoleKind::Replicant)),
+        spec: Some(HorizontalPodAutoscalerSpec {
+            scale_target_ref: CrossVersionObjectReference {
+                api_version: Some("apps/v1".into()),
+                kind: "Deployment".into(),
+                name: name.clone(),
+            },
+            min_replicas: Some(a.min_replicas),
+            max_replicas: a.max_replicas,
+            metrics: Some(metrics.clone()),
+            behavior: behavior.clone(),
+        }),
+        ..Default::default()
+    };
+    Some(object(&hpa, &c.namespace, &name))
 }
 
 /// A PDB per role that sets minAvailable or maxUnavailable.

@@ -31,8 +31,19 @@ pub struct FluxOptions {
 
 /// Whether an object belongs to the replicant phase.
 pub fn is_replicant(o: &Object) -> bool {
-    matches!(o.kind.as_str(), "Deployment" | "PodDisruptionBudget")
-        && selector_label(o, LABEL_DB_ROLE) == Some("replicant")
+    match o.kind.as_str() {
+        "Deployment" | "PodDisruptionBudget" => {
+            selector_label(o, LABEL_DB_ROLE) == Some("replicant")
+        }
+        // An autoscaler goes with what it scales.
+        "HorizontalPodAutoscaler" => {
+            o.value
+                .pointer("/spec/scaleTargetRef/kind")
+                .and_then(Value::as_str)
+                == Some("Deployment")
+        }
+        _ => false,
+    }
 }
 
 /// A label of the object's `spec.selector.matchLabels`.

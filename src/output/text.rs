@@ -25,6 +25,8 @@ pub struct ClusterNote {
     pub version: Option<String>,
     pub core: i32,
     pub replicants: i32,
+    /// Under an autoscaler: its (min, max, name).
+    pub autoscaled: Option<(i32, i32, String)>,
     pub cookie_in_config: bool,
     pub api_key_secrets: Vec<String>,
     pub dashboard_port: Option<u16>,
@@ -100,6 +102,7 @@ mod tests {
             version: Some("5.8.6".into()),
             core: 3,
             replicants: 1,
+            autoscaled: None,
             cookie_in_config: false,
             api_key_secrets: vec!["emqx-api".into()],
             dashboard_port: Some(18083),

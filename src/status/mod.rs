@@ -79,7 +79,11 @@ pub fn parse_nodes(body: &str) -> Result<Vec<Node>, ParseError> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Expected {
     pub cores: Option<u32>,
+    /// The replicant count, or under an autoscaler its minimum.
     pub replicants: Option<u32>,
+    /// Under an autoscaler: its maximum (any count from `replicants` to this one matches).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicants_max: Option<u32>,
     /// EMQX version every checked node should run (`5.8.6`).
     pub version: Option<String>,
 }
@@ -97,6 +101,9 @@ pub struct Observed {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RoleReport {
     pub expected: Option<u32>,
+    /// Under an autoscaler: the most it may run (`expected` is then the fewest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_max: Option<u32>,
     pub running: u32,
     /// Running nodes on the expected version (when one is expected).
     pub on_expected_version: Option<u32>,
@@ -125,15 +132,17 @@ pub struct Report {
 fn role_report(
     nodes: &[Node],
     role: &str,
-    expected: Option<u32>,
+    expected: (Option<u32>, Option<u32>),
     version: Option<&str>,
 ) -> RoleReport {
+    let (expected, expected_max) = expected;
     let running: Vec<&Node> = nodes.iter().filter(|n| n.is(role) && n.running()).collect();
     let mut versions: Vec<String> = running.iter().filter_map(|n| n.version.clone()).collect();
     versions.sort();
     versions.dedup();
     RoleReport {
         expected,
+        expected_max,
         running: u32::try_from(running.len()).unwrap_or(u32::MAX),
         on_expected_version: version.map(|v| {
             u32::try_from(
@@ -156,8 +165,13 @@ fn role_report(
 /// Compares what was seen with what is expected.
 pub fn compare(obs: &Observed, exp: &Expected, role: RoleFilter) -> Report {
     let version = exp.version.as_deref();
-    let cores = role_report(&obs.nodes, "core", exp.cores, version);
-    let replicants = role_report(&obs.nodes, "replicant", exp.replicants, version);
+    let cores = role_report(&obs.nodes, "core", (exp.cores, None), version);
+    let replicants = role_report(
+        &obs.nodes,
+        "replicant",
+        (exp.replicants, exp.replicants_max),
+        version,
+    );
     let unreachable: Vec<String> = obs
         .nodes
         .iter()
@@ -178,7 +192,19 @@ pub fn compare(obs: &Observed, exp: &Expected, role: RoleFilter) -> Report {
     let check_cores = role != RoleFilter::Replicant;
     let check_replicants = role != RoleFilter::Core;
     let mut role_problems = |name: &str, r: &RoleReport| {
-        if let Some(e) = r.expected {
+        if let (Some(e), Some(max)) = (r.expected, r.expected_max) {
+            if r.running < e {
+                problems.push(format!(
+                    "{name}: {} running, the autoscaler keeps at least {e}",
+                    r.running
+                ));
+            } else if r.running > max {
+                problems.push(format!(
+                    "{name}: {} running, the autoscaler allows at most {max}",
+                    r.running
+                ));
+            }
+        } else if let Some(e) = r.expected {
             if r.running < e {
                 problems.push(format!("{name}: {}/{e} running", r.running));
             } else if r.running > e {

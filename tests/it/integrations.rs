@@ -491,8 +491,10 @@ fn flux_phases_build_with_kubectl_kustomize_and_validate() {
             );
             if phase == "2-replicants" {
                 assert!(
-                    k.iter()
-                        .all(|k| k == "Deployment" || k == "PodDisruptionBudget"),
+                    k.iter().all(|k| matches!(
+                        k.as_str(),
+                        "Deployment" | "PodDisruptionBudget" | "HorizontalPodAutoscaler"
+                    )),
                     "{k:?}"
                 );
             } else {

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod architecture;
+mod autoscaling;
 mod cli;
 mod cluster;
 mod convert;

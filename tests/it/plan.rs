@@ -29,6 +29,7 @@ fn compare(golden: &Path, actual: &str, failures: &mut Vec<String>) {
 
 /// The case name and whether its plan must be refused.
 const CASES: &[(&str, bool)] = &[
+    ("autoscale", false),
     ("config-only", false),
     ("core-count-change", false),
     ("downgrade", true),

@@ -376,3 +376,61 @@ fn json_output_has_a_stable_shape() {
         assert!(v.get(k).is_some(), "missing {k}");
     }
 }
+
+/// Under an autoscaler any replicant count in its range matches (the spec's own count does not
+/// count); below or above it is a problem. The autoscaler from Settings (`--settings`) and from
+/// an HPA in the spec file alike.
+#[test]
+fn an_autoscaled_cluster_matches_any_count_in_the_range() {
+    let s = start(Scenario::nodes("nodes-ee-5.8.6-healthy.json"), Mode::Http);
+    let dir = std::env::temp_dir().join(format!("emqx-render-status-hpa-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = std::fs::read_to_string(spec()).unwrap();
+    let settings = |min: u32, max: u32| {
+        let p = dir.join(format!("settings-{min}-{max}.yaml"));
+        std::fs::write(
+            &p,
+            format!("kind: Settings\nautoscaling:\n  minReplicas: {min}\n  maxReplicas: {max}\n"),
+        )
+        .unwrap();
+        p.display().to_string()
+    };
+    let o = status(&s, &["--spec", &spec(), "--settings", &settings(2, 4)]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
+    assert!(
+        out(&o).contains("replicants: 3 running (the autoscaler's range: 2 to 4)"),
+        "{}",
+        out(&o)
+    );
+    let o = status(&s, &["--spec", &spec(), "--settings", &settings(4, 6)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        out(&o).contains("problem: replicants: 3 running, the autoscaler keeps at least 4"),
+        "{}",
+        out(&o)
+    );
+    let o = status(&s, &["--spec", &spec(), "--settings", &settings(1, 2)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        out(&o).contains("problem: replicants: 3 running, the autoscaler allows at most 2"),
+        "{}",
+        out(&o)
+    );
+    let hpa = "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: emqx\nspec:\n  scaleTargetRef:\n    apiVersion: apps.emqx.io/v2beta1\n    kind: EMQX\n    name: emqx\n  minReplicas: 2\n  maxReplicas: 5\n";
+    let with_hpa = dir.join("with-hpa.yaml");
+    std::fs::write(&with_hpa, format!("{base}{hpa}")).unwrap();
+    let o = status(&s, &["--spec", &with_hpa.display().to_string()]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
+    let json = status(
+        &s,
+        &[
+            "--spec",
+            &with_hpa.display().to_string(),
+            "--output",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["replicants"]["expected"], 2, "{v}");
+    assert_eq!(v["replicants"]["expected_max"], 5, "{v}");
+}

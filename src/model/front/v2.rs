@@ -65,6 +65,10 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
         );
     }
     ignored_fields(s, at, &mut diags);
+    let autoscaler = settings
+        .autoscaling
+        .of(&common.namespace, &common.name)
+        .cloned();
     let input = ClusterInput {
         common,
         image: image(s, v1, at, &mut diags),
@@ -76,6 +80,7 @@ pub fn normalize(spec: &ClusterSpec, settings: &Settings) -> (Option<Cluster>, D
         evacuation: evacuation(s, spec.version, at),
         replicant_rollout: default_rollout(),
         stated: settings.emqx,
+        autoscaler,
     };
     cluster::build(input, rules, at, diags)
 }

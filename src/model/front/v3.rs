@@ -63,8 +63,13 @@ pub fn normalize(
         ),
     };
     let us = s.update_strategy.clone().unwrap_or_default();
+    let common = common!(&spec.doc, settings);
+    let autoscaler = settings
+        .autoscaling
+        .of(&common.namespace, &common.name)
+        .cloned();
     let input = ClusterInput {
-        common: common!(&spec.doc, settings),
+        common,
         image: s.image.clone().unwrap_or_default(),
         config: source,
         api_keys: ApiKeys {
@@ -94,6 +99,7 @@ pub fn normalize(
             ),
         },
         stated: settings.emqx,
+        autoscaler,
     };
     cluster::build(input, rules, at, diags)
 }
