@@ -108,7 +108,14 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
     };
     let v3_clusters = v3_clusters(&docs, &layered.settings);
     let parts = crate::par::map_owned(docs, 16, |d| ctx.document(&d));
+    let hits: BTreeSet<usize> = parts
+        .iter()
+        .flat_map(|p| p.patch_hits.iter().copied())
+        .collect();
     let (objects, notes, refusals) = gather(parts, &layered, &mut diags);
+    if !diags.has_errors() {
+        check_patches_hit(&layered, &hits, &objects, &mut diags);
+    }
     check_key_clusters(&keys, &v3_clusters, &mut diags);
     let manifest = Manifest::new(objects);
     check_duplicate_objects(&manifest, &mut diags);
@@ -123,6 +130,46 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
         notes,
         refusals: refusals.sorted(),
     })
+}
+
+/// A patch that matches no rendered object is a mistake (a misspelt name, a cluster renamed).
+fn check_patches_hit(
+    layered: &Layered,
+    hits: &BTreeSet<usize>,
+    objects: &[Object],
+    diags: &mut Diagnostics,
+) {
+    for p in &layered.settings.patches {
+        if hits.contains(&p.index) {
+            continue;
+        }
+        let t = &p.target;
+        let what = [
+            t.kind.as_deref(),
+            t.name.as_deref(),
+            t.namespace.as_deref().map(|n| n.trim()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+        let path = format!("patches[{}].target", p.index);
+        let of_kind = objects
+            .iter()
+            .filter(|o| t.kind.as_deref().is_none_or(|k| k == o.kind))
+            .map(|o| o.name.as_str());
+        let help = match t.name.as_deref().and_then(|n| crate::diag::did_you_mean(n, of_kind)) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => "name an object the render writes: `emqx-render render` lists them (kinds and names such as StatefulSet <cluster>-core, Deployment <cluster>-replicant, Service <cluster>-listeners)".into(),
+        };
+        let d = Diagnostic::error(
+            "patch-no-target",
+            path.clone(),
+            format!("matches no rendered object ({what})"),
+        )
+        .help(help);
+        diags.extend(layered.located(vec![d]));
+    }
 }
 
 /// Every document of every source, read in parallel.
@@ -232,6 +279,8 @@ struct Part {
     refusals: Diagnostics,
     objects: Vec<Object>,
     cluster: Option<ClusterPart>,
+    /// The Settings patches that matched one of its objects.
+    patch_hits: Vec<usize>,
 }
 
 impl Part {
@@ -358,10 +407,16 @@ impl Ctx<'_> {
         }
         built.extend(extra_objects);
         built.extend(account);
-        objects::mounted::fold(&mut built, self.mounted);
         if settings.sync_waves {
             objects::add_sync_waves(&mut built);
         }
+        // Patches last (a sync wave can be patched too), before the checksum reads the mounts.
+        let (hits, problems) = crate::patch::apply(&settings.patches, &mut built);
+        part.patch_hits.extend(hits);
+        if part.stopped_by(self.layered.located(problems)) {
+            return None;
+        }
+        objects::mounted::fold(&mut built, self.mounted);
         if self.over.yaml_text {
             to_text(&mut built, &mut part.diags);
         }

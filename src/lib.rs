@@ -21,6 +21,7 @@ pub mod names;
 pub mod objects;
 pub mod output;
 pub mod par;
+pub mod patch;
 pub mod plan;
 pub mod settings;
 pub mod status;

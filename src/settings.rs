@@ -257,6 +257,8 @@ pub struct Settings {
     pub service_account: Option<Option<String>>,
     /// HorizontalPodAutoscalers for the replicants.
     pub autoscaling: Autoscaling,
+    /// Patches on the rendered objects, in order.
+    pub patches: Vec<crate::patch::Patch>,
 }
 
 impl Default for Settings {
@@ -272,6 +274,7 @@ impl Default for Settings {
             cookie: None,
             service_account: None,
             autoscaling: Autoscaling::default(),
+            patches: Vec::new(),
         }
     }
 }
@@ -400,6 +403,14 @@ impl Settings {
             .filter(|sa| sa.create == Some(true))
             .map(|sa| sa.name.clone().filter(|n| !n.is_empty()));
         s.autoscaling.all = autoscaler(doc.and_then(|d| d.autoscaling.as_ref()))?;
+        for (i, p) in doc
+            .and_then(|d| d.patches.as_ref())
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            s.patches.push(crate::patch::Patch::read(i, p)?);
+        }
         Ok((s, warnings))
     }
 }

@@ -786,6 +786,10 @@ fn report_unknown(
             });
         if let Some((_, hint)) = hints.iter().find(|(f, _)| f == name) {
             d = d.help(*hint);
+        } else if PATCH_FIELDS.contains(&name.as_str()) {
+            d = d.help(format!(
+                "the operator's CRD has no `{name}`; emqx-render sets it with a Settings patch on the rendered object: `patches: [{{target: {{kind: StatefulSet, name: <cluster>-core}}, patch: {{spec: {{template: {{spec: {{{name}: ...}}}}}}}}}}]` (README \"Patches\")"
+            ));
         } else if let Some(sib) = misplaced {
             d = d.help(format!(
                 "`{name}` is a field of `{}`: indent it under `{}`",
@@ -802,7 +806,26 @@ fn report_unknown(
     }
 }
 
-fn ignored_path(p: &serde_ignored::Path<'_>) -> Vec<Seg> {
+/// Pod fields people ask for that no generation of the CRD carries: a Settings patch sets them.
+const PATCH_FIELDS: &[&str] = &[
+    "priorityClassName",
+    "terminationGracePeriodSeconds",
+    "dnsPolicy",
+    "hostAliases",
+    "runtimeClassName",
+    "hostNetwork",
+    "schedulerName",
+    "shareProcessNamespace",
+    "enableServiceLinks",
+    "preemptionPolicy",
+    "setHostnameAsFQDN",
+    "os",
+    "hostUsers",
+    "schedulingGates",
+];
+
+/// The path of a field serde_ignored reports, as segments.
+pub fn ignored_path(p: &serde_ignored::Path<'_>) -> Vec<Seg> {
     use serde_ignored::Path as P;
     match p {
         P::Root => Vec::new(),

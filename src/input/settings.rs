@@ -61,6 +61,9 @@ pub struct SettingsDoc {
     pub monitoring: Option<MonitoringDoc>,
     /// A certificate for the TLS listeners, from cert-manager or an existing Secret.
     pub tls: Option<TlsDoc>,
+    /// Patches applied to the rendered objects, last, as kustomize's `patches` (strategic merge
+    /// or JSON 6902): for the fields the CRD does not carry.
+    pub patches: Option<Vec<PatchDoc>>,
 }
 
 impl SettingsDoc {
@@ -86,7 +89,8 @@ impl SettingsDoc {
             autoscaling,
             ingress,
             monitoring,
-            tls
+            tls,
+            patches
         );
     }
 }
@@ -133,6 +137,32 @@ pub struct AutoscalingDoc {
     pub behavior: Option<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerBehavior>,
 }
 
+/// One entry of `patches`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct PatchDoc {
+    /// The objects to patch (every field given must match). A strategic-merge patch may leave
+    /// it out and name its object itself (`apiVersion`, `kind`, `metadata.name`).
+    pub target: Option<PatchTargetDoc>,
+    /// A strategic-merge patch (a mapping) or a JSON 6902 patch (a list of operations), as YAML
+    /// or as a string holding YAML (kustomize's form).
+    pub patch: Option<serde_json::Value>,
+}
+
+/// `patches[].target`, as kustomize selects.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct PatchTargetDoc {
+    /// API group (`apps`; empty for core objects).
+    pub group: Option<String>,
+    pub version: Option<String>,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+}
+
 /// A key of an existing Secret, named by reference (its value never enters the render).
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -150,6 +180,10 @@ pub fn fields_at(path: &[Seg]) -> &'static [&'static str] {
         [Seg::Key(k)] if k == "serviceAccount" => fields_of::<ServiceAccountDoc>(),
         [Seg::Key(k)] if k == "emqx" => fields_of::<EmqxImageDoc>(),
         [Seg::Key(k)] if k == "autoscaling" => fields_of::<AutoscalingDoc>(),
+        [Seg::Key(k), Seg::Index(_)] if k == "patches" => fields_of::<PatchDoc>(),
+        [Seg::Key(k), Seg::Index(_), Seg::Key(t)] if k == "patches" && t == "target" => {
+            fields_of::<PatchTargetDoc>()
+        }
         [Seg::Key(k)] if k == "networkPolicy" => fields_of::<NetworkPolicyRules>(),
         [Seg::Key(k)] if k == "ingress" => fields_of::<IngressesDoc>(),
         [Seg::Key(k), Seg::Key(_)] if k == "ingress" => fields_of::<IngressDoc>(),

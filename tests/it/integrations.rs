@@ -511,3 +511,54 @@ fn flux_phases_build_with_kubectl_kustomize_and_validate() {
         super::validators::validate(v, &built_files);
     }
 }
+
+/// Settings `patches` in each channel: the Argo CD plugin parameter `settings`, a kpt KRM
+/// functionConfig, and `render --settings` (the CLI); the same patch gives the same field.
+#[test]
+fn patches_apply_in_every_channel() {
+    let settings = "patches:\n  - target: {kind: StatefulSet, name: emqx-core}\n    patch:\n      spec:\n        template:\n          spec:\n            priorityClassName: mqtt-critical\n";
+    let app = scratch("argocd-app-patches");
+    copy_dir(&root().join("examples/argocd/app"), &app);
+    let out = argocd("generate", &app, &[("PARAM_SETTINGS", settings)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("priorityClassName: mqtt-critical"));
+    // A misspelt field fails the generate, with nothing on stdout.
+    let typo = settings.replace("priorityClassName", "priorityClasName");
+    let out = argocd("generate", &app, &[("PARAM_SETTINGS", &typo)]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert!(
+        text(&out.stderr).contains("did you mean `priorityClassName`?"),
+        "{}",
+        text(&out.stderr)
+    );
+    let dir = scratch("patches-cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("settings.yaml");
+    std::fs::write(&file, settings).unwrap();
+    let out = super::golden::bin()
+        .args([
+            "render",
+            "-q",
+            "examples/production-v2beta1.yaml",
+            "--settings",
+        ])
+        .arg(&file)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("priorityClassName: mqtt-critical"));
+    let Some(kpt) = tool("kpt") else { return };
+    let pkg = scratch("kpt-patches");
+    copy_dir(&root().join("examples/kustomize/kpt"), &pkg);
+    let config = pkg.with_extension("patches.yaml");
+    std::fs::write(
+        &config,
+        format!("apiVersion: emqx-render/v1alpha1\nkind: Settings\nmetadata:\n  name: emqx-patches\n{settings}"),
+    )
+    .unwrap();
+    let out = kpt_eval(&kpt, &pkg, &config);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("priorityClassName: mqtt-critical"));
+}
