@@ -84,6 +84,95 @@ fn located(at: &input::Locator, found: Vec<Diagnostic>) -> Diagnostics {
 
 /// Compiles every source into one manifest, or returns every problem found.
 pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnostics> {
+    match kept_variables(sources, over) {
+        None => compile_sources(sources, over).map_err(|d| variables_help(sources, d)),
+        Some(vars) => {
+            // The render sees placeholders; what comes out has the variables back.
+            let over = Overrides {
+                yaml_text: false,
+                ..over.clone()
+            };
+            let restored = |d: Diagnostic| Diagnostic {
+                message: vars.restore(&d.message),
+                help: d.help.map(|h| vars.restore(&h)),
+                path: vars.restore(&d.path),
+                ..d
+            };
+            match compile_sources(&vars.mask(sources), &over) {
+                Err(d) => Err(Diagnostics(d.0.into_iter().map(restored).collect())),
+                Ok(mut c) => {
+                    c.diagnostics =
+                        Diagnostics(c.diagnostics.0.into_iter().map(restored).collect());
+                    c.refusals = Diagnostics(c.refusals.0.into_iter().map(restored).collect());
+                    c.manifest = Manifest::new(
+                        c.manifest
+                            .objects()
+                            .iter()
+                            .map(|o| {
+                                let mut o = o.clone();
+                                vars.restore_value(&mut o.value);
+                                o.name = vars.restore(&o.name);
+                                o.namespace = o.namespace.map(|n| vars.restore(&n));
+                                o
+                            })
+                            .collect(),
+                    );
+                    for n in &mut c.notes {
+                        for s in [&mut n.name, &mut n.namespace, &mut n.image]
+                            .into_iter()
+                            .chain(n.api_key_secrets.iter_mut())
+                        {
+                            *s = vars.restore(s);
+                        }
+                    }
+                    c.diagnostics.push(variables_note(&vars));
+                    Ok(c)
+                }
+            }
+        }
+    }
+}
+
+/// Errors about a value holding a Flux variable, told how to keep it.
+fn variables_help(sources: &[Source], d: Diagnostics) -> Diagnostics {
+    let Some(vars) = crate::variables::Vars::of(sources) else {
+        return d;
+    };
+    let names = vars.names();
+    Diagnostics(
+        d.0.into_iter()
+            .map(|x| match names.iter().find(|n| x.is_error() && x.message.contains(**n)) {
+                Some(n) => x.help(format!("`{n}` is a Flux variable: to keep it for Flux to fill in, set `keepVariables: true` in Settings (--keep-variables, the Argo CD parameter keep-variables, the KRM config keepVariables)")),
+                None => x,
+            })
+            .collect(),
+    )
+}
+
+/// The variables to keep, when the input holds some and Settings, a flag or the environment
+/// ask to keep them (a first, cheap look at the Settings documents).
+fn kept_variables(sources: &[Source], over: &Overrides) -> Option<crate::variables::Vars> {
+    let vars = crate::variables::Vars::of(sources)?;
+    let (docs, _) = load(sources);
+    let (settings_docs, _, _) = split(docs);
+    let mut ignored = Diagnostics::default();
+    let layered = Layered::resolve(settings_docs, over, &mut ignored);
+    layered.settings.keep_variables.then_some(vars)
+}
+
+/// The one note on kept variables: what could not be checked.
+fn variables_note(vars: &crate::variables::Vars) -> Diagnostic {
+    Diagnostic::note(
+        "variables-kept",
+        "",
+        format!(
+            "kept for Flux to fill in: {}. Names, domains and tags holding them were checked with a placeholder of the same length in their place; not checked: the lengths and characters of the values, the EMQX version of a tag that is a variable (the render assumed a current one unless Settings state it), and values inside the config, which the config checksum cannot see (a new value there does not roll the pods)",
+            vars.names().join(", ")
+        ),
+    )
+}
+
+fn compile_sources(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnostics> {
     let (docs, mut diags) = load(sources);
     // Settings and API keys first; the clusters (and objects passed through) then go one by one.
     let (settings_docs, keys, mut docs) = split(docs);

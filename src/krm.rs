@@ -177,6 +177,7 @@ pub fn run(input: &str, base: &Overrides) -> KrmOutput {
                 namespace: data("namespace").or(over.env.namespace),
                 sync_waves: data("syncWaves").or(over.env.sync_waves),
                 network_policy: data("networkPolicy").or(over.env.network_policy),
+                keep_variables: data("keepVariables").or(over.env.keep_variables),
                 platform: data("platform").or(over.env.platform),
                 emqx_edition: data("emqxEdition").or(over.env.emqx_edition),
                 emqx_version: data("emqxVersion").or(over.env.emqx_version),

@@ -26,5 +26,6 @@ pub mod plan;
 pub mod settings;
 pub mod status;
 pub mod validate;
+pub mod variables;
 pub mod version;
 pub mod yaml;

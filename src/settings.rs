@@ -193,6 +193,8 @@ pub struct Layer {
     pub sync_waves: Option<String>,
     /// `true` or `false`, as text.
     pub network_policy: Option<String>,
+    /// `true` or `false`, as text.
+    pub keep_variables: Option<String>,
     /// `kubernetes` or `openshift`.
     pub platform: Option<String>,
     /// The image's edition and version, stated (`--emqx-edition`, `--emqx-version`).
@@ -245,6 +247,8 @@ pub struct Settings {
     pub namespace: String,
     /// Whether objects carry `argocd.argoproj.io/sync-wave`.
     pub sync_waves: bool,
+    /// Whether Flux variables (`${NAME}`) pass through to the output.
+    pub keep_variables: bool,
     pub platform: Platform,
     pub emqx: StatedImage,
     /// The opt-in extras (NetworkPolicy, Ingresses, monitoring, TLS).
@@ -267,6 +271,7 @@ impl Default for Settings {
             kubernetes_version: OLDEST_KUBE,
             namespace: DEFAULT_NAMESPACE.to_string(),
             sync_waves: true,
+            keep_variables: false,
             platform: Platform::Kubernetes,
             emqx: StatedImage::default(),
             extras: Extras::default(),
@@ -371,6 +376,15 @@ impl Settings {
             doc.and_then(|d| d.sync_waves),
         )? {
             s.sync_waves = w;
+        }
+        if let Some(k) = switch(
+            "keepVariables",
+            "keep-variables (PARAM_KEEP_VARIABLES, ARGOCD_ENV_KEEP_VARIABLES)",
+            &over.flags.keep_variables,
+            &over.env.keep_variables,
+            doc.and_then(|d| d.keep_variables),
+        )? {
+            s.keep_variables = k;
         }
         s.platform = platform(
             over.flags

@@ -31,6 +31,7 @@ pub fn from_env(get: Lookup<'_>) -> (Layer, Option<String>) {
         namespace: first(get, &["PARAM_NAMESPACE", "ARGOCD_ENV_NAMESPACE"]),
         sync_waves: first(get, &["PARAM_SYNC_WAVES", "ARGOCD_ENV_SYNC_WAVES"]),
         network_policy: first(get, &["PARAM_NETWORK_POLICY", "ARGOCD_ENV_NETWORK_POLICY"]),
+        keep_variables: first(get, &["PARAM_KEEP_VARIABLES", "ARGOCD_ENV_KEEP_VARIABLES"]),
         platform: first(get, &["PARAM_PLATFORM", "ARGOCD_ENV_PLATFORM"]),
         emqx_edition: first(get, &["PARAM_EMQX_EDITION", "ARGOCD_ENV_EMQX_EDITION"]),
         emqx_version: first(get, &["PARAM_EMQX_VERSION", "ARGOCD_ENV_EMQX_VERSION"]),

@@ -88,6 +88,9 @@ pub struct RenderArgs {
     /// The EMQX version of the image (e.g. 5.8.6), for a digest or a tag that is not a version.
     #[arg(long, value_name = "VERSION")]
     pub emqx_version: Option<String>,
+    /// Keep Flux post-build variables (`${CLUSTER_DOMAIN}`) in the output for Flux to fill in.
+    #[arg(long)]
+    pub keep_variables: bool,
     /// Add a NetworkPolicy per cluster: only its pods reach 4370/5369, clients the listener and
     /// dashboard ports.
     #[arg(long)]
@@ -109,6 +112,7 @@ pub fn run(a: RenderArgs) -> anyhow::Result<ExitCode> {
             namespace: a.namespace.clone(),
             sync_waves: a.no_sync_waves.then(|| "false".to_string()),
             network_policy: a.network_policy.then(|| "true".to_string()),
+            keep_variables: a.keep_variables.then(|| "true".to_string()),
             platform: a.platform.clone(),
             emqx_edition: a.emqx_edition.clone(),
             emqx_version: a.emqx_version.clone(),

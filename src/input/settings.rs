@@ -33,6 +33,9 @@ pub struct SettingsDoc {
     /// Argo CD sync-wave annotations: shared objects in wave 0, the core StatefulSet in 1, the
     /// replicant Deployment in 2 (default true).
     pub sync_waves: Option<bool>,
+    /// Keep Flux post-build variables (`${CLUSTER_DOMAIN}`) in the output for Flux to fill in,
+    /// instead of refusing them where a name or a domain is checked (default false).
+    pub keep_variables: Option<bool>,
     /// The EMQX edition and version of the image, stated for mirrors whose repository or tag
     /// does not say them (`registry.corp/vendor/emqx-ee:5.8.6`, a digest alone, a `${VERSION}`
     /// tag): `--emqx-edition`, `--emqx-version`.
@@ -80,6 +83,7 @@ impl SettingsDoc {
             kubernetes_version,
             namespace,
             sync_waves,
+            keep_variables,
             platform,
             emqx,
             network_policy,

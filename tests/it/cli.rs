@@ -980,3 +980,62 @@ fn configmaps_and_secrets_passed_through_join_the_checksum_of_the_pods_reading_t
         "a ConfigMap of another namespace is not the pods'"
     );
 }
+
+/// Flux variables: refused (with the way to keep them) by default; kept by the flag, the Argo CD
+/// parameter and the KRM config alike, back in the output as written, with one note.
+#[test]
+fn flux_variables_are_kept_on_request_in_every_channel() {
+    let d = tmp("fluxvars");
+    let spec = "apiVersion: apps.emqx.io/v2beta1\nkind: EMQX\nmetadata:\n  name: emqx-${TENANT}\n  namespace: mqtt\nspec:\n  image: emqx/emqx-enterprise:${EMQX_VERSION}\n  clusterDomain: ${CLUSTER_DOMAIN}\n";
+    std::fs::write(d.join("emqx.yaml"), spec).unwrap();
+    let refused = render(&d, &["render", "emqx.yaml"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stderr).contains("keepVariables: true"));
+    let kept = render(&d, &["render", "--keep-variables", "emqx.yaml"]);
+    assert!(kept.status.success(), "{}", text(&kept.stderr));
+    let out = text(&kept.stdout);
+    assert!(out.contains("name: emqx-${TENANT}-core\n"), "{out}");
+    assert!(out.contains("image: emqx/emqx-enterprise:${EMQX_VERSION}\n"));
+    assert!(out.contains("emqx-${TENANT}-headless.mqtt.svc.${CLUSTER_DOMAIN}"));
+    assert!(!out.contains("vzz") && !out.lines().any(|l| l.contains("name: emqx-v")));
+    assert_eq!(
+        text(&kept.stderr).matches("note[variables-kept]").count(),
+        1
+    );
+    let json = render(
+        &d,
+        &[
+            "render",
+            "--keep-variables",
+            "--format",
+            "json",
+            "emqx.yaml",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["metadata"]["name"] == "emqx-${TENANT}-core")
+    );
+    let argo = super::golden::bin()
+        .current_dir(&d)
+        .args(["render", "-q", "emqx.yaml"])
+        .env("PARAM_KEEP_VARIABLES", "true")
+        .output()
+        .unwrap();
+    assert_eq!(text(&argo.stdout), out);
+    let list = format!(
+        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nfunctionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: emqx-render\n  data:\n    keepVariables: \"true\"\nitems:\n- {}\n",
+        spec.replace('\n', "\n  ").trim_end()
+    );
+    let krm = super::golden::run_with_stdin(&["krm"], list.as_bytes());
+    assert!(krm.status.success(), "{}", text(&krm.stdout));
+    assert!(
+        text(&krm.stdout).contains("emqx-${TENANT}-core"),
+        "{}",
+        text(&krm.stdout)
+    );
+}

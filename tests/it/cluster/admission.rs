@@ -17,13 +17,35 @@ const NOT_RESTRICTED: &[(&str, &str)] = &[(
      security context, and emqx-render keeps user containers as written",
 )];
 
+/// Flux's post-build substitution, as the renders that keep variables need before an apply:
+/// `${NAME:=default}` is its default, `${NAME}` the name in lower case.
+fn substitute(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        let Some(end) = rest[at..].find('}') else {
+            break;
+        };
+        let expr = &rest[at + 2..at + end];
+        out.push_str(&rest[..at]);
+        match expr.split_once(":=") {
+            Some((_, default)) => out.push_str(default),
+            None => out.push_str(&expr.to_ascii_lowercase()),
+        }
+        rest = &rest[at + end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Every render to check: the example goldens, the committed phased render, and the renders of
 /// the diff and plan cases' specs (those that render: some are refusals on purpose).
 fn renders() -> Vec<(String, Vec<Value>)> {
     let mut out = Vec::new();
     let rel = |p: &Path| p.strip_prefix(root()).unwrap().display().to_string();
     for f in yaml_files(&root().join("golden/examples")) {
-        out.push((rel(&f), docs(&std::fs::read_to_string(&f).unwrap())));
+        let text = substitute(&std::fs::read_to_string(&f).unwrap());
+        out.push((rel(&f), docs(&text)));
     }
     let phases = root().join("golden/phases/production-v2beta1");
     for dir in [

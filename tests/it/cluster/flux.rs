@@ -178,3 +178,72 @@ fn flux_applies_the_replicants_only_after_the_cores_are_ready() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `keepVariables`: a spec whose name, namespace-bound domain, image tag and env hold Flux
+/// variables renders with them in place, and the real kustomize-controller's post-build
+/// substitution fills them in: the API server holds the objects under the substituted names.
+#[test]
+fn flux_fills_in_the_variables_a_render_kept() {
+    let Some(c) = require() else { return };
+    let ns = c.namespace("fluxvars", Pss::Restricted);
+    let dir = scratch("fluxvars");
+    let spec = format!(
+        "apiVersion: apps.emqx.io/v2beta1\nkind: EMQX\nmetadata:\n  name: emqx-${{TENANT}}\n  namespace: {}\nspec:\n  image: emqx/emqx-enterprise:${{EMQX_VERSION}}\n  clusterDomain: ${{CLUSTER_DOMAIN}}\n  coreTemplate:\n    spec:\n      replicas: 1\n      env:\n        - name: REGION\n          value: ${{REGION}}\n---\napiVersion: emqx-render/v1alpha1\nkind: Settings\nkeepVariables: true\n",
+        ns.name
+    );
+    let out_dir = dir.join("flat");
+    let mut render = super::super::golden::bin();
+    render
+        .args(["render", "-q", "-", "--output-dir"])
+        .arg(&out_dir);
+    let out = run(&mut render, Some(&spec));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let sts =
+        std::fs::read_to_string(out_dir.join("statefulset-emqx-${TENANT}-core.yaml")).unwrap();
+    assert!(
+        sts.contains("image: emqx/emqx-enterprise:${EMQX_VERSION}"),
+        "{sts}"
+    );
+    publish(c, &ns, &out_dir);
+    let k = json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+        "metadata": {"name": "emqx", "namespace": ns.name},
+        "spec": {"interval": "10m", "path": "./", "prune": false, "wait": false,
+            "sourceRef": {"kind": "ExternalArtifact", "name": "emqx"},
+            "postBuild": {"substitute": {"TENANT": "blue", "EMQX_VERSION": "5.8.6",
+                "CLUSTER_DOMAIN": "cluster.local", "REGION": "eu-west-1"}}}});
+    c.ok(&["apply", "--server-side", "-f", "-"], Some(&k.to_string()));
+    let live = wait_until("StatefulSet emqx-blue-core applied by Flux", 180, || {
+        let got = c.run(
+            &[
+                "-n",
+                &ns.name,
+                "get",
+                "statefulset",
+                "emqx-blue-core",
+                "-o",
+                "json",
+            ],
+            None,
+        );
+        if got.status.success() {
+            Ok(serde_json::from_slice::<Value>(&got.stdout).unwrap())
+        } else {
+            Err(format!("{:?}", ready(c, &ns.name, "emqx")))
+        }
+    });
+    let container = &live["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["image"], "emqx/emqx-enterprise:5.8.6");
+    let env = container["env"].as_array().unwrap();
+    let value = |name: &str| {
+        env.iter()
+            .find(|e| e["name"] == name)
+            .map(|e| e["value"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(value("REGION"), "eu-west-1");
+    assert_eq!(
+        value("EMQX_CLUSTER__DNS__NAME"),
+        format!("emqx-blue-headless.{}.svc.cluster.local", ns.name)
+    );
+    assert_eq!(live["spec"]["serviceName"], "emqx-blue-headless");
+}
