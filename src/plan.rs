@@ -406,6 +406,128 @@ fn pods(obj: &Object, w: &Workload, scaled: &diff::Scaled, old: Option<&Object>)
     }
 }
 
+/// The claims a StatefulSet's pods hold: `<template>-<statefulset>-<ordinal>`.
+fn claims(sts: &Object) -> Vec<String> {
+    let replicas = sts
+        .value
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let templates: Vec<&str> = sts
+        .value
+        .pointer("/spec/volumeClaimTemplates")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.pointer("/metadata/name").and_then(Value::as_str))
+        .collect();
+    templates
+        .iter()
+        .flat_map(|t| (0..replicas.max(1)).map(move |i| format!("{t}-{}-{i}", sts.name)))
+        .collect()
+}
+
+/// What the EMQX node names of a StatefulSet's pods are made of: the environment that names
+/// them (`EMQX_NODE__NAME`, `EMQX_HOST`, the DNS name of the headless Service) and the pod names.
+fn node_identity(sts: &Object) -> Vec<(String, String)> {
+    let mut out = vec![(
+        "serviceName".to_string(),
+        sts.value
+            .pointer("/spec/serviceName")
+            .map(Value::to_string)
+            .unwrap_or_default(),
+    )];
+    let env = sts
+        .value
+        .pointer("/spec/template/spec/containers")
+        .and_then(Value::as_array)
+        .and_then(|cs| {
+            cs.iter()
+                .find(|c| c.get("name").and_then(Value::as_str) == Some("emqx"))
+                .or_else(|| cs.first())
+        })
+        .and_then(|c| c.get("env"))
+        .and_then(Value::as_array);
+    for e in env.into_iter().flatten() {
+        let name = e.get("name").and_then(Value::as_str).unwrap_or_default();
+        if matches!(
+            name,
+            "EMQX_NODE__NAME" | "EMQX_NAME" | "EMQX_HOST" | "EMQX_CLUSTER__DNS__NAME"
+        ) {
+            out.push((
+                name.to_string(),
+                e.get("value").map(Value::to_string).unwrap_or_default(),
+            ));
+        }
+    }
+    out
+}
+
+/// Refuses every plan that leaves a cluster's data behind: a StatefulSet with claims that the
+/// new side removes or replaces under another name (new, empty claims and new Erlang node
+/// names), or one whose node names change (EMQX keeps its database per node name).
+fn check_data(old: &Manifest, new: &Manifest, refusals: &mut Vec<Finding>) {
+    let news = diff::by_key(new);
+    for o in old.objects().iter().filter(|o| o.kind == "StatefulSet") {
+        let held = claims(o);
+        if held.is_empty() {
+            continue;
+        }
+        let key = diff::Key::of(o);
+        let ns = o
+            .namespace
+            .as_deref()
+            .map(|n| format!(" -n {n}"))
+            .unwrap_or_default();
+        match news.get(&key) {
+            Some(n) => {
+                let (a, b) = (node_identity(o), node_identity(n));
+                let changed: Vec<String> = a
+                    .iter()
+                    .filter(|x| !b.contains(x))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                if !changed.is_empty() {
+                    refusals.push(Finding::new(
+                        "data-loss",
+                        format!(
+                            "{key}: the EMQX node names change ({} differ): EMQX keeps its database per node name, so the pods would start with empty data although they keep their claims ({})",
+                            changed.join(", "),
+                            held.join(", ")
+                        ),
+                        Some("keep the namespace, clusterDomain and names the running nodes have; to move to new node names, export the data first (`emqx ctl data export`) and import it into the new nodes (`emqx ctl data import`)".into()),
+                    ));
+                }
+            }
+            None => {
+                let replacement = news
+                    .values()
+                    .filter(|n| n.kind == "StatefulSet" && n.namespace == o.namespace)
+                    .map(|n| n.name.clone())
+                    .collect::<Vec<_>>();
+                let instead = match replacement.as_slice() {
+                    [] => "and nothing replaces it".to_string(),
+                    names => format!(
+                        "and the new StatefulSet {} starts with new, empty claims and new Erlang node names",
+                        names.join(", ")
+                    ),
+                };
+                refusals.push(Finding::new(
+                    "data-loss",
+                    format!(
+                        "{key} is not in the new render {instead}: the cluster's data (retained messages, sessions, authentication and authorization tables, rules) stays behind in its claims {}",
+                        held.join(", ")
+                    ),
+                    Some(format!(
+                        "do not apply this: keep the running StatefulSet (`kubectl{ns} get statefulset {name} -o yaml`) until its data has moved. Adopting it in place (keeping the StatefulSet, its claims and node names) is not supported yet; until then move the data: `emqx ctl data export` on the old cluster, `emqx ctl data import` on the new one, then move the clients",
+                        name = o.name
+                    )),
+                ));
+            }
+        }
+    }
+}
+
 fn change_word(k: ChangeKind) -> &'static str {
     match k {
         ChangeKind::Added => "added",
@@ -451,6 +573,7 @@ pub fn plan(old: &Manifest, new: &Manifest, refused: &[Diagnostic], warned: &[Di
     for c in &clusters {
         check_cluster(c, &mut refusals, &mut warnings);
     }
+    check_data(old, new, &mut refusals);
 
     let (old_objects, new_objects) = (diff::by_key(old), diff::by_key(new));
     let new_scaled = diff::autoscalers(new);

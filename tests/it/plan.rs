@@ -30,14 +30,17 @@ fn compare(golden: &Path, actual: &str, failures: &mut Vec<String>) {
 /// The case name and whether its plan must be refused.
 const CASES: &[(&str, bool)] = &[
     ("autoscale", false),
+    ("cluster-domain-change", true),
     ("config-only", false),
     ("core-count-change", false),
     ("downgrade", true),
     ("emqx-5.0", false),
+    ("helm-takeover", true),
     ("immutable-change", true),
     ("latest-tag", false),
     ("license-5.9", true),
     ("minor-upgrade", false),
+    ("operator-2.2-takeover", true),
     ("oss-replicants", true),
     ("patch-upgrade", false),
     ("replicants-before-cores", true),
