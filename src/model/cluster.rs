@@ -30,8 +30,9 @@ pub struct Common {
     pub revision_history_limit: i32,
     pub dashboard_service: Option<TemplateParts>,
     pub listeners_service: Option<TemplateParts>,
-    /// The resource has a `status` (written by the operator; ignored).
-    pub has_status: bool,
+    /// The fields of an export (`kubectl get emqx -o yaml`) the resource has: `status` and the
+    /// metadata the API server writes; all ignored.
+    pub exported: Vec<&'static str>,
 }
 
 /// A cluster as a front end reads it from its generation's spec.
@@ -176,14 +177,17 @@ pub fn build(
         "spec.listenersServiceTemplate",
         "listeners",
     );
-    if common.has_status {
+    if let Some(first) = common.exported.first() {
         diags.push(
-            Diagnostic::warning(
-                "status-ignored",
-                "status",
-                "status is written by the operator; it is ignored",
+            Diagnostic::note(
+                "export-ignored",
+                *first,
+                format!(
+                    "read as an export of a live resource: the fields the API server and the operator write are ignored ({})",
+                    common.exported.join(", ")
+                ),
             )
-            .at(at.key(&p("status"))),
+            .at(at.key(&p(first))),
         );
     }
     let mut cluster = Cluster {

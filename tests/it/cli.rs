@@ -1039,3 +1039,35 @@ fn flux_variables_are_kept_on_request_in_every_channel() {
         text(&krm.stdout)
     );
 }
+
+/// An export (`kubectl get emqx -o yaml`) renders: the fields the API server and the operator
+/// write are ignored with one note (no warning for the last-applied annotation or the status),
+/// and the filled-in empty `volumeClaimTemplates` means what it means to the operator: no claim.
+#[test]
+fn an_exported_resource_renders_with_one_note() {
+    let out = render(
+        &super::golden::root(),
+        &["render", "tests/data/export-v2beta1.yaml"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert_eq!(err.matches("note[export-ignored]").count(), 1, "{err}");
+    for field in [
+        "managedFields",
+        "resourceVersion",
+        "uid",
+        "creationTimestamp",
+        "last-applied-configuration",
+        "status",
+    ] {
+        assert!(err.contains(field), "{field} not named: {err}");
+    }
+    assert!(
+        !err.contains("field-ignored") && !err.contains("status-ignored"),
+        "{err}"
+    );
+    assert!(err.contains("warning[volume-claim-empty]"), "{err}");
+    let yaml = text(&out.stdout);
+    assert!(!yaml.contains("volumeClaimTemplates") && !yaml.contains("managedFields"));
+    assert!(!yaml.contains("0d6e1f2a") && !yaml.contains("last-applied"));
+}

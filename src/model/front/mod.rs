@@ -71,7 +71,7 @@ macro_rules! common {
                 .listeners_service_template
                 .as_ref()
                 .map($crate::model::cluster::TemplateParts::from),
-            has_status: doc.status.is_some(),
+            exported: $crate::model::front::exported(meta, doc.status.is_some()),
         }
     }};
 }
@@ -134,6 +134,35 @@ pub fn namespace(meta: &ObjectMeta, settings: &Settings) -> String {
         .clone()
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| settings.namespace.clone())
+}
+
+/// The annotation `kubectl apply` keeps the applied configuration in.
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// The fields an export (`kubectl get -o yaml`) adds to what was written, present in `meta`.
+pub fn exported(meta: &ObjectMeta, status: bool) -> Vec<&'static str> {
+    let present = [
+        ("metadata.managedFields", meta.managed_fields.is_some()),
+        ("metadata.resourceVersion", meta.resource_version.is_some()),
+        ("metadata.uid", meta.uid.is_some()),
+        (
+            "metadata.creationTimestamp",
+            meta.creation_timestamp.is_some(),
+        ),
+        ("metadata.generation", meta.generation.is_some()),
+        ("metadata.selfLink", meta.self_link.is_some()),
+        (
+            "metadata.annotations.kubectl.kubernetes.io/last-applied-configuration",
+            meta.annotations
+                .as_ref()
+                .is_some_and(|a| a.contains_key(LAST_APPLIED)),
+        ),
+        ("status", status),
+    ];
+    present
+        .into_iter()
+        .filter_map(|(f, here)| here.then_some(f))
+        .collect()
 }
 
 /// How much of a template is written.

@@ -191,7 +191,8 @@ fn ignored_fields(s: &v2::EmqxSpec, at: &Locator, diags: &mut Diagnostics) {
         );
     }
     let path = "metadata.annotations";
-    if at.has(&p(path)) {
+    let only_last_applied = only_last_applied_annotation(at);
+    if at.has(&p(path)) && !only_last_applied {
         diags.push(
             Diagnostic::warning(
                 "field-ignored",
@@ -201,6 +202,14 @@ fn ignored_fields(s: &v2::EmqxSpec, at: &Locator, diags: &mut Diagnostics) {
             .at(at.key(&p(path))),
         );
     }
+}
+
+/// Whether the resource's only annotation is `kubectl apply`'s record (an export's, noted once).
+fn only_last_applied_annotation(at: &Locator) -> bool {
+    at.root
+        .find(&p("metadata.annotations"))
+        .map(|a| a.keys().map(|k| k.name.clone()).collect::<Vec<_>>())
+        .is_some_and(|keys| keys == [super::LAST_APPLIED])
 }
 
 /// One role's template; its `metadata.name`/`namespace` are warned about (we name objects)

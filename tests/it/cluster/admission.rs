@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::super::golden::{bin, root, yaml_files};
-use super::{Pss, docs, in_namespace, require, text};
+use super::{Pss, docs, in_namespace, require, substitute, text};
 
 /// Renders that deliberately do not meet the restricted profile, and why.
 const NOT_RESTRICTED: &[(&str, &str)] = &[(
@@ -16,27 +16,6 @@ const NOT_RESTRICTED: &[(&str, &str)] = &[(
     "the spec's own init container `wait-for-dns` and sidecar `log-shipper` (busybox) set no \
      security context, and emqx-render keeps user containers as written",
 )];
-
-/// Flux's post-build substitution, as the renders that keep variables need before an apply:
-/// `${NAME:=default}` is its default, `${NAME}` the name in lower case.
-fn substitute(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(at) = rest.find("${") {
-        let Some(end) = rest[at..].find('}') else {
-            break;
-        };
-        let expr = &rest[at + 2..at + end];
-        out.push_str(&rest[..at]);
-        match expr.split_once(":=") {
-            Some((_, default)) => out.push_str(default),
-            None => out.push_str(&expr.to_ascii_lowercase()),
-        }
-        rest = &rest[at + end + 1..];
-    }
-    out.push_str(rest);
-    out
-}
 
 /// Every render to check: the example goldens, the committed phased render, and the renders of
 /// the diff and plan cases' specs (those that render: some are refusals on purpose).

@@ -375,6 +375,27 @@ fn compare(rendered: &Value, live: &Value, path: &str, secret: bool, out: &mut V
     }
 }
 
+/// Flux's post-build substitution, as the renders that keep variables need before an apply:
+/// `${NAME:=default}` is its default, `${NAME}` the name in lower case.
+pub fn substitute(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        let Some(end) = rest[at..].find('}') else {
+            break;
+        };
+        let expr = &rest[at + 2..at + end];
+        out.push_str(&rest[..at]);
+        match expr.split_once(":=") {
+            Some((_, default)) => out.push_str(default),
+            None => out.push_str(&expr.to_ascii_lowercase()),
+        }
+        rest = &rest[at + end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// emqx-render with `args`, the spec given as JSON on standard input (`-`); its stdout.
 pub fn render(spec: &Value, args: &[&str]) -> String {
     let mut cmd = super::golden::bin();
