@@ -496,6 +496,12 @@ impl Ctx<'_> {
         }
         built.extend(extra_objects);
         built.extend(account);
+        if let Some(a) = settings
+            .adopt
+            .get(&(cluster.namespace.clone(), cluster.name.clone()))
+        {
+            objects::adopt::apply(&mut built, cluster, a);
+        }
         if settings.sync_waves {
             objects::add_sync_waves(&mut built);
         }

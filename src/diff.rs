@@ -395,7 +395,12 @@ fn notes(
             };
             for f in immutable {
                 let p = format!("/spec/{f}");
-                if at(old, &p) != at(new, &p) {
+                let differs = if *f == "volumeClaimTemplates" {
+                    claim_templates(at(old, &p)) != claim_templates(at(new, &p))
+                } else {
+                    at(old, &p) != at(new, &p)
+                };
+                if differs {
                     let field = format!("spec.{f}");
                     let recipe = if kind == "StatefulSet" {
                         sts_recipe(&ns, name, &field)
@@ -441,6 +446,27 @@ fn notes(
         _ => {}
     }
     out
+}
+
+/// Claim templates as the API server compares them on an apply: without the status it writes,
+/// the type fields it fills in and an empty creation time.
+fn claim_templates(v: &serde_json::Value) -> serde_json::Value {
+    let mut v = v.clone();
+    for t in v.as_array_mut().into_iter().flatten() {
+        if let Some(m) = t.as_object_mut() {
+            m.remove("status");
+            m.remove("apiVersion");
+            m.remove("kind");
+            if let Some(meta) = m.get_mut("metadata").and_then(|x| x.as_object_mut())
+                && meta
+                    .get("creationTimestamp")
+                    .is_some_and(serde_json::Value::is_null)
+            {
+                meta.remove("creationTimestamp");
+            }
+        }
+    }
+    v
 }
 
 /// Why a pod template change restarts pods, in words.

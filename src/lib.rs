@@ -5,6 +5,7 @@
 //! reads the HOCON config (`hocon`), `objects` makes typed Kubernetes objects, `manifest` orders
 //! them, `output` serializes them; `compile` runs the pure pipeline and `cli` does the I/O.
 //! ARCHITECTURE.md has the map.
+pub mod adopt;
 pub mod cli;
 pub mod compile;
 pub mod convert;

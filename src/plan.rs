@@ -479,6 +479,21 @@ fn check_data(old: &Manifest, new: &Manifest, refusals: &mut Vec<Finding>) {
             .as_deref()
             .map(|n| format!(" -n {n}"))
             .unwrap_or_default();
+        let owner = o
+            .value
+            .pointer("/metadata/ownerReferences")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|r| r.get("kind").and_then(Value::as_str) == Some("EMQX"))
+            .and_then(|r| r.get("name").and_then(Value::as_str));
+        if let (Some(owner), true) = (owner, news.contains_key(&key)) {
+            refusals.push(Finding::new(
+                "owned-by-operator",
+                format!("{key} is owned by the EMQX resource {owner}: the operator keeps reconciling it, and deleting that resource deletes the StatefulSet (and under Operator 3.x its claims)"),
+                Some(format!("first stop the operator (scale its Deployment to 0), then remove the ownerReferences: `kubectl{ns} patch statefulset {} --type=json -p '[{{\"op\":\"remove\",\"path\":\"/metadata/ownerReferences\"}}]'`, and plan again with the live objects", o.name)),
+            ));
+        }
         match news.get(&key) {
             Some(n) => {
                 let (a, b) = (node_identity(o), node_identity(n));

@@ -84,6 +84,16 @@ pub enum AutoscalerSource {
     Input { name: String },
 }
 
+/// A running cluster's core StatefulSet that the render takes over in place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adopted {
+    pub name: String,
+    pub selector: std::collections::BTreeMap<String, String>,
+    pub service_name: Option<String>,
+    /// The claim templates as they are (JSON), without status.
+    pub claim_templates: Vec<serde_json::Value>,
+}
+
 /// The autoscalers of a render: Settings' for every cluster, the input's by cluster.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Autoscaling {
@@ -99,6 +109,73 @@ impl Autoscaling {
             .get(&(namespace.to_string(), name.to_string()))
             .or(self.all.as_ref())
     }
+}
+
+/// `adopt` in Settings, checked: each entry names its cluster and the StatefulSet as it is.
+fn adopted(
+    docs: Option<&[crate::input::settings::AdoptDoc]>,
+    namespace: &str,
+) -> Result<std::collections::BTreeMap<(String, String), Adopted>, Box<Diagnostic>> {
+    let mut out = std::collections::BTreeMap::new();
+    for (i, d) in docs.into_iter().flatten().enumerate() {
+        let bad = |field: &str, message: &str| {
+            Box::new(
+                Diagnostic::error(
+                    "settings-value",
+                    format!("adopt[{i}].{field}"),
+                    message.to_string(),
+                )
+                .help("write what `emqx-render adopt LIVE` prints for the running cluster"),
+            )
+        };
+        let cluster = d
+            .cluster
+            .clone()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| bad("cluster", "names no cluster"))?;
+        let sts = d
+            .core_stateful_set
+            .as_ref()
+            .ok_or_else(|| bad("coreStatefulSet", "gives no StatefulSet"))?;
+        let name = sts
+            .name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| bad("coreStatefulSet.name", "names no StatefulSet"))?;
+        let selector = sts
+            .selector
+            .clone()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                bad(
+                    "coreStatefulSet.selector",
+                    "gives no selector labels (the StatefulSet's cannot change)",
+                )
+            })?;
+        let claim_templates = sts
+            .volume_claim_templates
+            .iter()
+            .flatten()
+            .map(|t| {
+                let mut v = serde_json::to_value(t).unwrap_or_default();
+                if let Some(m) = v.as_object_mut() {
+                    m.remove("status");
+                }
+                v
+            })
+            .collect();
+        let ns = d.namespace.clone().unwrap_or_else(|| namespace.to_string());
+        out.insert(
+            (ns, cluster),
+            Adopted {
+                name,
+                selector,
+                service_name: sts.service_name.clone(),
+                claim_templates,
+            },
+        );
+    }
+    Ok(out)
 }
 
 /// The average CPU use an HPA aims at when nothing else is said (Kubernetes' own default).
@@ -263,6 +340,8 @@ pub struct Settings {
     pub autoscaling: Autoscaling,
     /// Patches on the rendered objects, in order.
     pub patches: Vec<crate::patch::Patch>,
+    /// (namespace, cluster) → the running core StatefulSet to take over.
+    pub adopt: std::collections::BTreeMap<(String, String), Adopted>,
 }
 
 impl Default for Settings {
@@ -280,6 +359,7 @@ impl Default for Settings {
             service_account: None,
             autoscaling: Autoscaling::default(),
             patches: Vec::new(),
+            adopt: Default::default(),
         }
     }
 }
@@ -417,6 +497,7 @@ impl Settings {
             .filter(|sa| sa.create == Some(true))
             .map(|sa| sa.name.clone().filter(|n| !n.is_empty()));
         s.autoscaling.all = autoscaler(doc.and_then(|d| d.autoscaling.as_ref()))?;
+        s.adopt = adopted(doc.and_then(|d| d.adopt.as_deref()), &s.namespace)?;
         for (i, p) in doc
             .and_then(|d| d.patches.as_ref())
             .into_iter()

@@ -14,7 +14,7 @@ use crate::diff::{ChangeKind, diff};
 use crate::input::Source;
 use crate::manifest::{Manifest, Object};
 use crate::settings::Layer;
-use crate::{output, yaml};
+use crate::output;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Color {
@@ -104,13 +104,7 @@ pub(crate) fn compile_file(
 
 /// Kubernetes objects from a YAML stream, kept in their order.
 fn parse_rendered(text: &str, path: &Path) -> anyhow::Result<Vec<Object>> {
-    let docs = yaml::load(text).map_err(|e| {
-        let at = e
-            .pos
-            .map(|p| format!(":{}:{}", p.line, p.col))
-            .unwrap_or_default();
-        anyhow::anyhow!("{}{at}: {}", path.display(), e.message)
-    })?;
+    let docs = super::yaml_documents(text, path)?;
     let mut out = Vec::new();
     for d in docs {
         let value = d.to_json();

@@ -1,6 +1,7 @@
 //! Command line: parse arguments, read inputs, call the pure core, write the result. The only
 //! place that touches files, the environment and the standard streams; one file per subcommand.
 
+pub mod adopt;
 pub mod convert;
 pub mod diff;
 pub mod env;
@@ -47,6 +48,9 @@ enum Command {
     /// Run as a KRM function (kustomize, kpt): a ResourceList on stdin, the same list with the
     /// rendered objects appended on stdout.
     Krm,
+    /// Take over a running cluster in place: from its live objects (LIVE), the Settings document
+    /// that keeps its core StatefulSet, claims and node names (commit it beside the spec).
+    Adopt(adopt::AdoptArgs),
     /// Rewrite EMQX resources for another operator generation (v2beta1, v2, v3beta1).
     Convert(convert::ConvertArgs),
     /// List every container image the specs render to (for mirroring into a private registry).
@@ -80,6 +84,7 @@ pub fn run() -> ExitCode {
         Some(Command::Status(a)) => status::run(*a),
         Some(Command::Images(a)) => images::run(a),
         Some(Command::Convert(a)) => convert::run(a),
+        Some(Command::Adopt(a)) => adopt::run(a),
         Some(Command::Schema) => write_stdout(crate::input::schema::json_schema().as_bytes()),
         Some(Command::Completions { shell }) => {
             let mut buf = Vec::new();
@@ -240,6 +245,17 @@ fn discover(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         );
     }
     Ok(found)
+}
+
+/// The YAML documents of `text` (the file `path`), or an error at its line and column.
+fn yaml_documents(text: &str, path: &Path) -> anyhow::Result<Vec<crate::yaml::Node>> {
+    crate::yaml::load(text).map_err(|e| {
+        let at = e
+            .pos
+            .map(|p| format!(":{}:{}", p.line, p.col))
+            .unwrap_or_default();
+        anyhow::anyhow!("{}{at}: {}", path.display(), e.message)
+    })
 }
 
 fn print_diagnostics(d: &[Diagnostic], quiet: bool) -> io::Result<()> {

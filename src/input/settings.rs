@@ -64,6 +64,9 @@ pub struct SettingsDoc {
     pub monitoring: Option<MonitoringDoc>,
     /// A certificate for the TLS listeners, from cert-manager or an existing Secret.
     pub tls: Option<TlsDoc>,
+    /// Running clusters to take over in place: the existing core StatefulSet's name, selector and
+    /// claim templates (`emqx-render adopt` writes this), so that its claims and node names stay.
+    pub adopt: Option<Vec<AdoptDoc>>,
     /// Patches applied to the rendered objects, last, as kustomize's `patches` (strategic merge
     /// or JSON 6902): for the fields the CRD does not carry.
     pub patches: Option<Vec<PatchDoc>>,
@@ -94,6 +97,7 @@ impl SettingsDoc {
             ingress,
             monitoring,
             tls,
+            adopt,
             patches
         );
     }
@@ -141,6 +145,33 @@ pub struct AutoscalingDoc {
     pub behavior: Option<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerBehavior>,
 }
 
+/// One entry of `adopt`: a running cluster's core StatefulSet, as it exists.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct AdoptDoc {
+    /// The EMQX resource's name.
+    pub cluster: Option<String>,
+    /// Its namespace (default: the Settings namespace).
+    pub namespace: Option<String>,
+    /// The existing core StatefulSet.
+    pub core_stateful_set: Option<AdoptStatefulSetDoc>,
+}
+
+/// `adopt[].coreStatefulSet`: the fields a StatefulSet cannot change, as they are.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct AdoptStatefulSetDoc {
+    pub name: Option<String>,
+    /// `spec.selector.matchLabels`.
+    pub selector: Option<BTreeMap<String, String>>,
+    /// `spec.serviceName`.
+    pub service_name: Option<String>,
+    /// `spec.volumeClaimTemplates`, as they are.
+    pub volume_claim_templates: Option<Vec<k8s_openapi::api::core::v1::PersistentVolumeClaim>>,
+}
+
 /// One entry of `patches`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -185,6 +216,10 @@ pub fn fields_at(path: &[Seg]) -> &'static [&'static str] {
         [Seg::Key(k)] if k == "emqx" => fields_of::<EmqxImageDoc>(),
         [Seg::Key(k)] if k == "autoscaling" => fields_of::<AutoscalingDoc>(),
         [Seg::Key(k), Seg::Index(_)] if k == "patches" => fields_of::<PatchDoc>(),
+        [Seg::Key(k), Seg::Index(_)] if k == "adopt" => fields_of::<AdoptDoc>(),
+        [Seg::Key(k), Seg::Index(_), Seg::Key(c)] if k == "adopt" && c == "coreStatefulSet" => {
+            fields_of::<AdoptStatefulSetDoc>()
+        }
         [Seg::Key(k), Seg::Index(_), Seg::Key(t)] if k == "patches" && t == "target" => {
             fields_of::<PatchTargetDoc>()
         }

@@ -1,6 +1,7 @@
 //! Model → Kubernetes objects, built as typed k8s-openapi structs. Infallible: everything that
 //! can be wrong was reported before the model was made. One file per object family.
 
+pub mod adopt;
 mod config;
 pub mod mounted;
 mod network;

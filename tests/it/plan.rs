@@ -40,6 +40,8 @@ const CASES: &[(&str, bool)] = &[
     ("latest-tag", false),
     ("license-5.9", true),
     ("minor-upgrade", false),
+    ("operator-2.2-adopted", false),
+    ("operator-2.2-owned", true),
     ("operator-2.2-takeover", true),
     ("oss-replicants", true),
     ("patch-upgrade", false),
@@ -194,4 +196,41 @@ fn new_must_be_a_valid_spec() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("must be at least 1"));
+}
+
+/// `adopt` prints the Settings of golden/plan/operator-2.2-adopted (with which that plan is safe
+/// and in place, where the same spec without them is refused for data loss), and refuses live
+/// objects without a core StatefulSet.
+#[test]
+fn adopt_writes_the_settings_that_take_over_in_place() {
+    let dir = root().join("golden/plan");
+    let out = bin()
+        .current_dir(&dir)
+        .args([
+            "adopt",
+            "operator-2.2-adopted/old.yaml",
+            "scale-up/old.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let settings = text(&out.stdout);
+    let committed = std::fs::read_to_string(dir.join("operator-2.2-adopted/new.yaml")).unwrap();
+    assert!(
+        committed.ends_with(&settings),
+        "adopt output changed:\n{settings}"
+    );
+    assert!(settings.contains("name: emqx-core-779b9f6465"));
+    assert!(text(&out.stderr).contains("takes over StatefulSet emqx-core-779b9f6465 in place"));
+    let none = bin()
+        .current_dir(&dir)
+        .args(["adopt", "scale-up/old.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(1));
+    assert!(
+        text(&none.stderr).contains("no core StatefulSet"),
+        "{}",
+        text(&none.stderr)
+    );
 }
