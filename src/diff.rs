@@ -435,7 +435,8 @@ fn notes(
         "Service" => {
             for f in ["clusterIP", "clusterIPs"] {
                 let p = format!("/spec/{f}");
-                if !at(old, &p).is_null() && at(old, &p) != at(new, &p) {
+                // Left out on the new side, the live value stays (an apply never clears it).
+                if !at(old, &p).is_null() && !at(new, &p).is_null() && at(old, &p) != at(new, &p) {
                     out.push(Note::Immutable {
                         field: format!("spec.{f}"),
                         recipe: format!("delete the Service (`kubectl{ns} delete service {name}`) and apply; clients see it briefly gone"),

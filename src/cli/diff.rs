@@ -13,8 +13,8 @@ use crate::compile::compile;
 use crate::diff::{ChangeKind, diff};
 use crate::input::Source;
 use crate::manifest::{Manifest, Object};
-use crate::settings::Layer;
 use crate::output;
+use crate::settings::Layer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Color {
@@ -62,7 +62,10 @@ pub(crate) fn load_side(
     }
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    if holds_spec(&text) {
+    // `kubectl get ... -o yaml` gives a List of live objects: what runs, even with the EMQX
+    // resource among them.
+    let live_list = text.lines().any(|l| l == "kind: List");
+    if holds_spec(&text) && !live_list {
         return Ok(compile_file(path, text, settings)?.map(|c| c.manifest));
     }
     Ok(Ok(Manifest::new(parse_rendered(&text, path)?)))
@@ -102,12 +105,39 @@ pub(crate) fn compile_file(
     })
 }
 
-/// Kubernetes objects from a YAML stream, kept in their order.
+/// One object of a List (`kubectl get -o yaml`).
+fn live_object(item: &serde_json::Value, path: &Path) -> anyhow::Result<Object> {
+    let s = |p: &str| item.pointer(p).and_then(|v| v.as_str()).map(str::to_string);
+    let (Some(api_version), Some(kind), Some(name)) =
+        (s("/apiVersion"), s("/kind"), s("/metadata/name"))
+    else {
+        anyhow::bail!(
+            "{}: an item of the List is not a Kubernetes object (apiVersion, kind and metadata.name are needed)",
+            path.display()
+        );
+    };
+    Ok(Object {
+        api_version,
+        kind,
+        namespace: s("/metadata/namespace"),
+        name,
+        value: item.clone(),
+        text: None,
+    })
+}
+
+/// Kubernetes objects from a YAML stream (a List's items among them), kept in their order.
 fn parse_rendered(text: &str, path: &Path) -> anyhow::Result<Vec<Object>> {
     let docs = super::yaml_documents(text, path)?;
     let mut out = Vec::new();
     for d in docs {
         let value = d.to_json();
+        if value.get("kind").and_then(|k| k.as_str()) == Some("List") {
+            for item in value["items"].as_array().into_iter().flatten() {
+                out.push(live_object(item, path)?);
+            }
+            continue;
+        }
         let s = |p: &str| {
             value
                 .pointer(p)
@@ -124,12 +154,6 @@ fn parse_rendered(text: &str, path: &Path) -> anyhow::Result<Vec<Object>> {
                 d.pos.col
             );
         };
-        if kind == "List" {
-            anyhow::bail!(
-                "{}: a List is not supported here; give a YAML stream or a directory",
-                path.display()
-            );
-        }
         out.push(Object {
             api_version,
             kind,

@@ -5,6 +5,7 @@
 //! Each test works in namespaces of its own, named after the test and this process.
 
 mod admission;
+mod adopt;
 mod autoscale;
 mod drift;
 mod flux;
