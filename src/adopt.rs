@@ -43,6 +43,19 @@ pub fn clusters(objects: &[Value]) -> Vec<(String, String)> {
 pub struct Adoption {
     pub settings: Value,
     pub notes: Vec<String>,
+    pub clusters: Vec<Adopted>,
+}
+
+/// One cluster taken over, for the runbook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adopted {
+    pub namespace: String,
+    pub name: String,
+    pub statefulset: String,
+    /// `kind/name` of the objects the `EMQX` resource owns.
+    pub owned: Vec<String>,
+    /// The StatefulSet deletes its claims with it.
+    pub delete_claims: bool,
 }
 
 /// The `adopt` entries for `clusters`, from the live `objects`.
@@ -52,6 +65,7 @@ pub fn adopt(objects: &[Value], clusters: &[(String, String)]) -> Result<Adoptio
     }
     let mut entries = Vec::new();
     let mut notes = Vec::new();
+    let mut adopted = Vec::new();
     for (ns, name) in clusters {
         let cores: Vec<&Value> = objects
             .iter()
@@ -130,6 +144,34 @@ pub fn adopt(objects: &[Value], clusters: &[(String, String)]) -> Result<Adoptio
             "{ns}/{name}: the render takes over StatefulSet {sts_name} in place ({claims} claim template{}, its pods keep their names and so their Erlang node names)",
             if claims == 1 { "" } else { "s" }
         ));
+        let owned: Vec<String> = objects
+            .iter()
+            .filter(|o| s(o, "/metadata/namespace").unwrap_or("default") == ns)
+            .filter(|o| {
+                o.pointer("/metadata/ownerReferences")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .any(|r| s(r, "/kind") == Some("EMQX") && s(r, "/name") == Some(name.as_str()))
+            })
+            .filter_map(|o| {
+                Some(format!(
+                    "{}/{}",
+                    s(o, "/kind")?.to_ascii_lowercase(),
+                    s(o, "/metadata/name")?
+                ))
+            })
+            .collect();
+        adopted.push(Adopted {
+            namespace: ns.clone(),
+            name: name.clone(),
+            statefulset: sts_name.to_string(),
+            owned,
+            delete_claims: s(
+                sts,
+                "/spec/persistentVolumeClaimRetentionPolicy/whenDeleted",
+            ) == Some("Delete"),
+        });
         entries.push(json!({
             "cluster": name,
             "namespace": ns,
@@ -148,5 +190,6 @@ pub fn adopt(objects: &[Value], clusters: &[(String, String)]) -> Result<Adoptio
             "adopt": entries,
         }),
         notes,
+        clusters: adopted,
     })
 }

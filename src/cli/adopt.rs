@@ -17,6 +17,16 @@ pub struct AdoptArgs {
     pub live: PathBuf,
     /// The spec to move to, when LIVE holds no `EMQX` resource (its clusters are looked up).
     pub spec: Option<PathBuf>,
+    /// The file the runbook names for this output (what you commit it as).
+    #[arg(long, value_name = "FILE", default_value = "adopt.yaml")]
+    pub output_name: String,
+    /// Namespace and name of the operator's Deployment, for the runbook's first step.
+    #[arg(
+        long,
+        value_name = "NS/NAME",
+        default_value = "emqx-operator-system/emqx-operator-controller-manager"
+    )]
+    pub operator: String,
 }
 
 fn load(path: &PathBuf) -> anyhow::Result<Vec<serde_json::Value>> {
@@ -41,11 +51,33 @@ pub fn run(a: AdoptArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_INVALID));
         }
     };
+    let clusters: Vec<output::text::AdoptCluster> = adoption
+        .clusters
+        .iter()
+        .map(|c| output::text::AdoptCluster {
+            namespace: c.namespace.clone(),
+            name: c.name.clone(),
+            statefulset: c.statefulset.clone(),
+            owned: c.owned.clone(),
+            delete_claims: c.delete_claims,
+        })
+        .collect();
+    let (op_ns, op_name) = a
+        .operator
+        .split_once('/')
+        .unwrap_or(("emqx-operator-system", a.operator.as_str()));
+    let spec = a
+        .spec
+        .as_ref()
+        .map_or("emqx.yaml".to_string(), |p| p.display().to_string());
+    let runbook = output::text::adopt_runbook(&spec, &a.output_name, (op_ns, op_name), &clusters)?;
     {
         let mut err = io::stderr().lock();
         for n in &adoption.notes {
             writeln!(err, "note: {n}")?;
         }
+        writeln!(err)?;
+        err.write_all(runbook.as_bytes())?;
     }
     let mut out = io::stdout().lock();
     out.write_all(b"---\n")?;

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 const NOTES: &str = include_str!("../../templates/notes.txt");
 const RUNBOOK: &str = include_str!("../../templates/runbook.txt");
+const ADOPT: &str = include_str!("../../templates/adopt.txt");
 
 /// A listener port as the notes show it.
 #[derive(Debug, Clone, Serialize)]
@@ -38,6 +39,7 @@ fn env() -> Result<Environment<'static>, minijinja::Error> {
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.add_template("notes.txt", NOTES)?;
     env.add_template("runbook.txt", RUNBOOK)?;
+    env.add_template("adopt.txt", ADOPT)?;
     Ok(env)
 }
 
@@ -68,6 +70,41 @@ pub fn runbook<P: Serialize>(
             dir => dir,
             clusters => minijinja::value::Serde(clusters),
             phases => minijinja::value::Serde(phases),
+        })?;
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    Ok(s)
+}
+
+/// One cluster of the adoption runbook.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdoptCluster {
+    pub namespace: String,
+    pub name: String,
+    pub statefulset: String,
+    /// `kind/name` of every object owned by the `EMQX` resource.
+    pub owned: Vec<String>,
+    /// The StatefulSet deletes its claims with it (Operator 3.x).
+    pub delete_claims: bool,
+}
+
+/// The `adopt` runbook: stop the operator, release and orphan its objects, apply the adopted
+/// render, check; each step with what undoes it.
+pub fn adopt_runbook(
+    spec: &str,
+    settings: &str,
+    operator: (&str, &str),
+    clusters: &[AdoptCluster],
+) -> Result<String, minijinja::Error> {
+    let mut s = env()?
+        .get_template("adopt.txt")?
+        .render(minijinja::context! {
+            spec => spec,
+            settings => settings,
+            operator_namespace => operator.0,
+            operator_deployment => operator.1,
+            clusters => minijinja::value::Serde(clusters),
         })?;
     if !s.ends_with('\n') {
         s.push('\n');

@@ -221,7 +221,17 @@ fn adopt_writes_the_settings_that_take_over_in_place() {
         "adopt output changed:\n{settings}"
     );
     assert!(settings.contains("name: emqx-core-779b9f6465"));
-    assert!(text(&out.stderr).contains("takes over StatefulSet emqx-core-779b9f6465 in place"));
+    let err = text(&out.stderr);
+    assert!(err.contains("takes over StatefulSet emqx-core-779b9f6465 in place"));
+    // The runbook, on stderr: each step with its undo.
+    for step in [
+        "--replicas=0",
+        "delete emqx emqx --cascade=orphan",
+        "--force-conflicts",
+    ] {
+        assert!(err.contains(step), "{step} missing:\n{err}");
+    }
+    assert_eq!(err.matches("#    Undo:").count(), 4, "{err}");
     let none = bin()
         .current_dir(&dir)
         .args(["adopt", "scale-up/old.yaml"])

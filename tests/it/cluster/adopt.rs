@@ -189,36 +189,34 @@ fn an_operator_2_2_cluster_is_taken_over_with_its_claims_and_node_names() {
         "{}",
         text(&refused.stdout)
     );
-    // The steps the refusal names: no owner any more, the EMQX object deleted without cascade.
-    for kind in ["statefulset", "service", "configmap", "secret"] {
-        let names = c.ok(&["-n", &ns.name, "get", kind, "-o", "name"], None);
-        for n in names.lines().filter(|n| !n.contains("kube-root-ca")) {
-            c.ok(
-                &[
-                    "-n",
-                    &ns.name,
-                    "patch",
-                    n,
-                    "--type=json",
-                    "-p",
-                    r#"[{"op":"remove","path":"/metadata/ownerReferences"}]"#,
-                ],
-                None,
-            );
-        }
+    // The runbook `adopt` printed: release the objects, delete the EMQX object without cascade
+    // (no operator runs here, so its scale step is left out; the apply is below).
+    let runbook = text(&adopted.stderr);
+    let steps: Vec<&str> = runbook
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            l.starts_with("kubectl") && (l.contains(" patch ") || l.contains(" delete emqx "))
+        })
+        .collect();
+    assert!(steps.len() >= 5, "{runbook}");
+    for step in steps {
+        let out = run(
+            Command::new("bash")
+                .args(["-c", step])
+                .env("KUBECONFIG", &c.kubeconfig)
+                .env(
+                    "PATH",
+                    format!(
+                        "{}:{}",
+                        c.kubectl.parent().unwrap().display(),
+                        std::env::var("PATH").unwrap_or_default()
+                    ),
+                ),
+            None,
+        );
+        assert!(out.status.success(), "{step}: {}", text(&out.stderr));
     }
-    c.ok(
-        &[
-            "-n",
-            &ns.name,
-            "delete",
-            "emqx",
-            "emqx",
-            "--cascade=orphan",
-            "--wait=true",
-        ],
-        None,
-    );
     let live_file = live();
     let safe = plan(&live_file);
     assert_eq!(safe.status.code(), Some(0), "{}", text(&safe.stdout));
