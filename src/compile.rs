@@ -92,45 +92,55 @@ pub fn compile(sources: &[Source], over: &Overrides) -> Result<Compiled, Diagnos
                 yaml_text: false,
                 ..over.clone()
             };
-            let restored = |d: Diagnostic| Diagnostic {
+            compile_sources(&vars.mask(sources), &over)
+                .map(|c| restore(c, &vars))
+                .map_err(|d| restore_diagnostics(d, &vars))
+        }
+    }
+}
+
+/// Diagnostics with the variables back in their text.
+fn restore_diagnostics(d: Diagnostics, vars: &crate::variables::Vars) -> Diagnostics {
+    Diagnostics(
+        d.0.into_iter()
+            .map(|d| Diagnostic {
                 message: vars.restore(&d.message),
                 help: d.help.map(|h| vars.restore(&h)),
                 path: vars.restore(&d.path),
                 ..d
-            };
-            match compile_sources(&vars.mask(sources), &over) {
-                Err(d) => Err(Diagnostics(d.0.into_iter().map(restored).collect())),
-                Ok(mut c) => {
-                    c.diagnostics =
-                        Diagnostics(c.diagnostics.0.into_iter().map(restored).collect());
-                    c.refusals = Diagnostics(c.refusals.0.into_iter().map(restored).collect());
-                    c.manifest = Manifest::new(
-                        c.manifest
-                            .objects()
-                            .iter()
-                            .map(|o| {
-                                let mut o = o.clone();
-                                vars.restore_value(&mut o.value);
-                                o.name = vars.restore(&o.name);
-                                o.namespace = o.namespace.map(|n| vars.restore(&n));
-                                o
-                            })
-                            .collect(),
-                    );
-                    for n in &mut c.notes {
-                        for s in [&mut n.name, &mut n.namespace, &mut n.image]
-                            .into_iter()
-                            .chain(n.api_key_secrets.iter_mut())
-                        {
-                            *s = vars.restore(s);
-                        }
-                    }
-                    c.diagnostics.push(variables_note(&vars));
-                    Ok(c)
-                }
-            }
+            })
+            .collect(),
+    )
+}
+
+/// A render of masked sources with the variables back in every object, name, note and message,
+/// and the one note on what could not be checked.
+fn restore(mut c: Compiled, vars: &crate::variables::Vars) -> Compiled {
+    c.diagnostics = restore_diagnostics(c.diagnostics, vars);
+    c.refusals = restore_diagnostics(c.refusals, vars);
+    c.manifest = Manifest::new(
+        c.manifest
+            .objects()
+            .iter()
+            .map(|o| {
+                let mut o = o.clone();
+                vars.restore_value(&mut o.value);
+                o.name = vars.restore(&o.name);
+                o.namespace = o.namespace.map(|n| vars.restore(&n));
+                o
+            })
+            .collect(),
+    );
+    for n in &mut c.notes {
+        for s in [&mut n.name, &mut n.namespace, &mut n.image]
+            .into_iter()
+            .chain(n.api_key_secrets.iter_mut())
+        {
+            *s = vars.restore(s);
         }
     }
+    c.diagnostics.push(variables_note(vars));
+    c
 }
 
 /// Errors about a value holding a Flux variable, told how to keep it.
