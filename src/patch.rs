@@ -540,26 +540,23 @@ fn check<T: DeserializeOwned>(v: &Value) -> Result<(), Problem> {
     }
     if let Some(path) = unknown.first() {
         let field = path.rsplit('.').next().unwrap_or(path);
-        let hint = did_you_mean(field, KNOWN_FIELDS.iter().copied())
-            .map(|s| format!(" (did you mean `{s}`?)"))
-            .unwrap_or_default();
+        let hint = did_you_mean(
+            field,
+            crate::input::PATCH_FIELDS
+                .iter()
+                .chain(MORE_FIELDS)
+                .copied(),
+        )
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
         return Err((format!("unknown field `{path}`{hint}"), Some(path.clone())));
     }
     Ok(())
 }
 
-/// Fields people patch in most often, for did-you-mean hints on a misspelt one.
-const KNOWN_FIELDS: &[&str] = &[
-    "priorityClassName",
-    "terminationGracePeriodSeconds",
-    "dnsPolicy",
-    "hostAliases",
-    "runtimeClassName",
-    "hostNetwork",
-    "schedulerName",
-    "shareProcessNamespace",
-    "enableServiceLinks",
-    "preemptionPolicy",
+/// Fields people patch besides the pod fields the CRD lacks (`input::PATCH_FIELDS`), for
+/// did-you-mean hints on a misspelt one.
+const MORE_FIELDS: &[&str] = &[
     "annotations",
     "labels",
     "tolerations",

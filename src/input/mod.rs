@@ -807,7 +807,7 @@ fn report_unknown(
 }
 
 /// Pod fields people ask for that no generation of the CRD carries: a Settings patch sets them.
-const PATCH_FIELDS: &[&str] = &[
+pub const PATCH_FIELDS: &[&str] = &[
     "priorityClassName",
     "terminationGracePeriodSeconds",
     "dnsPolicy",
