@@ -56,6 +56,9 @@ pub struct Adopted {
     pub owned: Vec<String>,
     /// The StatefulSet deletes its claims with it.
     pub delete_claims: bool,
+    /// `kind/name` of the objects the render takes over (the StatefulSet first; no Secrets), whose
+    /// fields are handed to emqx-render's field manager before the apply.
+    pub take_over: Vec<String>,
 }
 
 /// The `adopt` entries for `clusters`, from the live `objects`.
@@ -162,7 +165,33 @@ pub fn adopt(objects: &[Value], clusters: &[(String, String)]) -> Result<Adoptio
                 ))
             })
             .collect();
+        let mut take_over = vec![format!("statefulset/{sts_name}")];
+        for o in objects
+            .iter()
+            .filter(|o| s(o, "/metadata/namespace").unwrap_or("default") == ns)
+            .filter(|o| !matches!(s(o, "/kind"), Some("Secret" | "EMQX") | None))
+            .filter(|o| {
+                s(o, "/metadata/labels/apps.emqx.io~1instance") == Some(name.as_str())
+                    || o.pointer("/metadata/ownerReferences")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .any(|r| {
+                            s(r, "/kind") == Some("EMQX") && s(r, "/name") == Some(name.as_str())
+                        })
+            })
+        {
+            let id = format!(
+                "{}/{}",
+                s(o, "/kind").unwrap_or_default().to_ascii_lowercase(),
+                s(o, "/metadata/name").unwrap_or_default()
+            );
+            if !take_over.contains(&id) {
+                take_over.push(id);
+            }
+        }
         adopted.push(Adopted {
+            take_over,
             namespace: ns.clone(),
             name: name.clone(),
             statefulset: sts_name.to_string(),
@@ -192,4 +221,111 @@ pub fn adopt(objects: &[Value], clusters: &[(String, String)]) -> Result<Adoptio
         notes,
         clusters: adopted,
     })
+}
+
+/// The field manager the runbooks apply with.
+pub const FIELD_MANAGER: &str = "emqx-render";
+
+fn merge_fields(into: &mut serde_json::Map<String, Value>, from: &serde_json::Map<String, Value>) {
+    for (k, v) in from {
+        match (into.get_mut(k), v) {
+            (Some(Value::Object(a)), Value::Object(b)) => merge_fields(a, b),
+            _ => {
+                into.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// The live `objects` with every field any manager set handed to emqx-render's Apply manager
+/// (status subresource entries kept), for `kubectl replace`: the next server-side apply then
+/// removes what the render no longer sets (the operator's readiness gate, Helm's env ConfigMap),
+/// instead of leaving it owned by a manager that will never write again. Nothing else changes.
+pub fn own(objects: &[Value]) -> Result<Vec<Value>, String> {
+    let mut out = Vec::new();
+    for o in objects {
+        let name = format!(
+            "{} {}",
+            s(o, "/kind").unwrap_or("?"),
+            s(o, "/metadata/name").unwrap_or("?")
+        );
+        if s(o, "/kind") == Some("Secret") {
+            return Err(format!(
+                "{name}: Secrets are not handed over (their values would pass through this output); leave them out"
+            ));
+        }
+        let Some(entries) = o
+            .pointer("/metadata/managedFields")
+            .and_then(Value::as_array)
+            .filter(|e| !e.is_empty())
+        else {
+            return Err(format!(
+                "{name} has no managedFields: export it with `kubectl get -o json --show-managed-fields`"
+            ));
+        };
+        let mut fields = serde_json::Map::new();
+        let mut kept = Vec::new();
+        for e in entries {
+            if e.get("subresource").is_some() {
+                kept.push(e.clone());
+            } else if let Some(f) = e.get("fieldsV1").and_then(Value::as_object) {
+                merge_fields(&mut fields, f);
+            }
+        }
+        let mut managed = vec![json!({
+            "manager": FIELD_MANAGER,
+            "operation": "Apply",
+            "apiVersion": s(o, "/apiVersion").unwrap_or("v1"),
+            "fieldsType": "FieldsV1",
+            "fieldsV1": fields,
+        })];
+        managed.extend(kept);
+        let mut o = o.clone();
+        o["metadata"]["managedFields"] = Value::Array(managed);
+        out.push(o);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_manager_s_fields_go_to_one_apply_entry_and_status_stays() {
+        let live = json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": {"name": "emqx", "managedFields": [
+                {"manager": "manager", "operation": "Update", "fieldsType": "FieldsV1",
+                 "fieldsV1": {"f:spec": {"f:template": {"f:spec": {"f:readinessGates": {}}}}}},
+                {"manager": "kubectl-patch", "operation": "Update", "fieldsType": "FieldsV1",
+                 "fieldsV1": {"f:spec": {"f:replicas": {}}}},
+                {"manager": "kube-controller-manager", "operation": "Update", "subresource": "status",
+                 "fieldsType": "FieldsV1", "fieldsV1": {"f:status": {}}}]},
+            "spec": {"replicas": 3}});
+        let owned = own(std::slice::from_ref(&live)).unwrap();
+        let m = owned[0]["metadata"]["managedFields"].as_array().unwrap();
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0]["manager"], FIELD_MANAGER);
+        assert_eq!(m[0]["operation"], "Apply");
+        assert_eq!(
+            m[0]["fieldsV1"],
+            json!({"f:spec": {"f:replicas": {}, "f:template": {"f:spec": {"f:readinessGates": {}}}}})
+        );
+        assert_eq!(m[1]["subresource"], "status");
+        assert_eq!(owned[0]["spec"], live["spec"]);
+    }
+
+    #[test]
+    fn a_secret_is_refused() {
+        let e = own(&[json!({"kind": "Secret", "metadata": {"name": "c", "managedFields": [{}]}})])
+            .unwrap_err();
+        assert!(e.contains("Secrets are not handed over"), "{e}");
+    }
+
+    #[test]
+    fn an_export_without_managed_fields_is_refused() {
+        let e =
+            own(&[json!({"kind": "Service", "metadata": {"name": "emqx-headless"}})]).unwrap_err();
+        assert!(e.contains("--show-managed-fields"), "{e}");
+    }
 }

@@ -13,7 +13,8 @@ use crate::output;
 
 #[derive(Debug, Args)]
 pub struct AdoptArgs {
-    /// The live objects (`kubectl get emqx,statefulset -o yaml`: a YAML stream or a List).
+    /// The live objects (`kubectl get emqx,statefulset -o yaml`: a YAML stream or a List; `-`
+    /// for standard input).
     pub live: PathBuf,
     /// The spec to move to, when LIVE holds no `EMQX` resource (its clusters are looked up).
     pub spec: Option<PathBuf>,
@@ -27,11 +28,19 @@ pub struct AdoptArgs {
         default_value = "emqx-operator-system/emqx-operator-controller-manager"
     )]
     pub operator: String,
+    /// Print LIVE (exported with `--show-managed-fields`) with all its fields handed to
+    /// emqx-render's field manager, for `kubectl replace -f -`, so the adopted render's
+    /// server-side apply removes what it no longer sets.
+    #[arg(long, conflicts_with = "spec")]
+    pub own: bool,
 }
 
 fn load(path: &PathBuf) -> anyhow::Result<Vec<serde_json::Value>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = if path.as_os_str() == "-" {
+        io::read_to_string(io::stdin()).context("reading standard input")?
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+    };
     let docs = super::yaml_documents(&text, path)?;
     Ok(crate::adopt::objects(
         docs.iter().map(crate::yaml::Node::to_json).collect(),
@@ -40,6 +49,9 @@ fn load(path: &PathBuf) -> anyhow::Result<Vec<serde_json::Value>> {
 
 pub fn run(a: AdoptArgs) -> anyhow::Result<ExitCode> {
     let live = load(&a.live)?;
+    if a.own {
+        return own(&live);
+    }
     let mut clusters = crate::adopt::clusters(&live);
     if let Some(spec) = &a.spec {
         clusters = crate::adopt::clusters(&load(spec)?);
@@ -60,6 +72,7 @@ pub fn run(a: AdoptArgs) -> anyhow::Result<ExitCode> {
             statefulset: c.statefulset.clone(),
             owned: c.owned.clone(),
             delete_claims: c.delete_claims,
+            take_over: c.take_over.clone(),
         })
         .collect();
     let (op_ns, op_name) = a
@@ -84,4 +97,21 @@ pub fn run(a: AdoptArgs) -> anyhow::Result<ExitCode> {
     out.write_all(output::object_yaml(&adoption.settings, "Settings", "adopt")?.as_bytes())?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn own(live: &[serde_json::Value]) -> anyhow::Result<ExitCode> {
+    match crate::adopt::own(live) {
+        Ok(items) => {
+            let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
+            let mut out = io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &list)?;
+            out.write_all(b"\n")?;
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            let _ = writeln!(io::stderr().lock(), "error: {e}");
+            Ok(ExitCode::from(EXIT_INVALID))
+        }
+    }
 }

@@ -87,6 +87,8 @@ pub struct AdoptCluster {
     pub owned: Vec<String>,
     /// The StatefulSet deletes its claims with it (Operator 3.x).
     pub delete_claims: bool,
+    /// `kind/name` of the objects whose fields go to emqx-render's field manager.
+    pub take_over: Vec<String>,
 }
 
 /// The `adopt` runbook: stop the operator, release and orphan its objects, apply the adopted

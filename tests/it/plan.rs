@@ -227,11 +227,12 @@ fn adopt_writes_the_settings_that_take_over_in_place() {
     for step in [
         "--replicas=0",
         "delete emqx emqx --cascade=orphan",
+        "--show-managed-fields | emqx-render adopt --own - | kubectl replace -f -",
         "--force-conflicts",
     ] {
         assert!(err.contains(step), "{step} missing:\n{err}");
     }
-    assert_eq!(err.matches("#    Undo:").count(), 4, "{err}");
+    assert_eq!(err.matches("#    Undo:").count(), 5, "{err}");
     let none = bin()
         .current_dir(&dir)
         .args(["adopt", "scale-up/old.yaml"])

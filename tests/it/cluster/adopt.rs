@@ -143,6 +143,15 @@ fn an_operator_2_2_cluster_is_taken_over_with_its_claims_and_node_names() {
                 .ok_or(format!("{ready} ready, {bound} bound"))
         },
     );
+    let gates = |c: &super::Cluster| {
+        c.json(&["-n", &ns.name, "get", "statefulset", &sts_name])["spec"]["template"]["spec"]
+            ["readinessGates"]
+            .clone()
+    };
+    assert!(
+        !gates(c).is_null(),
+        "the operator's StatefulSet has its readiness gate"
+    );
     let before = claims(c, &ns.name);
     let pods_before: Vec<String> = core_pods(c, &ns.name)
         .iter()
@@ -196,14 +205,17 @@ fn an_operator_2_2_cluster_is_taken_over_with_its_claims_and_node_names() {
         .lines()
         .map(str::trim)
         .filter(|l| {
-            l.starts_with("kubectl") && (l.contains(" patch ") || l.contains(" delete emqx "))
+            l.starts_with("kubectl")
+                && (l.contains(" patch ") || l.contains(" delete emqx ") || l.contains("--own"))
         })
         .collect();
-    assert!(steps.len() >= 5, "{runbook}");
+    assert!(steps.len() >= 6, "{runbook}");
+    let ours = env!("CARGO_BIN_EXE_emqx-render");
     for step in steps {
+        let step = step.replace("| emqx-render ", &format!("| {ours} "));
         let out = run(
             Command::new("bash")
-                .args(["-c", step])
+                .args(["-c", &step])
                 .env("KUBECONFIG", &c.kubeconfig)
                 .env(
                     "PATH",
@@ -270,6 +282,11 @@ fn an_operator_2_2_cluster_is_taken_over_with_its_claims_and_node_names() {
     assert_eq!(
         pods_after, pods_before,
         "the pods keep their names, so their node names"
+    );
+    assert!(
+        gates(c).is_null(),
+        "the operator's readiness gate is gone (no operator sets it any more): {}",
+        gates(c)
     );
     let sts = c.json(&["-n", &ns.name, "get", "statefulset", &sts_name]);
     assert!(
