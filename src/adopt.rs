@@ -61,6 +61,39 @@ pub struct Adopted {
     pub take_over: Vec<String>,
 }
 
+/// Whether `o` has an ownerReference to the `EMQX` resource `name`.
+fn owned_by(o: &Value, name: &str) -> bool {
+    o.pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|r| s(r, "/kind") == Some("EMQX") && s(r, "/name") == Some(name))
+}
+
+/// `kind/name` of what the render takes over in `ns`: the StatefulSet, then every object the
+/// operator made for `name` (labelled or owned), Secrets and the `EMQX` resource left out.
+fn taken_over(objects: &[Value], ns: &str, name: &str, sts_name: &str) -> Vec<String> {
+    let mut out = vec![format!("statefulset/{sts_name}")];
+    for o in objects
+        .iter()
+        .filter(|o| s(o, "/metadata/namespace").unwrap_or("default") == ns)
+        .filter(|o| !matches!(s(o, "/kind"), Some("Secret" | "EMQX") | None))
+        .filter(|o| {
+            s(o, "/metadata/labels/apps.emqx.io~1instance") == Some(name) || owned_by(o, name)
+        })
+    {
+        let id = format!(
+            "{}/{}",
+            s(o, "/kind").unwrap_or_default().to_ascii_lowercase(),
+            s(o, "/metadata/name").unwrap_or_default()
+        );
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out
+}
+
 /// The `adopt` entries for `clusters`, from the live `objects`.
 pub fn adopt(objects: &[Value], clusters: &[(String, String)]) -> Result<Adoption, String> {
     if clusters.is_empty() {
@@ -150,13 +183,7 @@ pub fn adopt(objects: &[Value], clusters: &[(String, String)]) -> Result<Adoptio
         let owned: Vec<String> = objects
             .iter()
             .filter(|o| s(o, "/metadata/namespace").unwrap_or("default") == ns)
-            .filter(|o| {
-                o.pointer("/metadata/ownerReferences")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .any(|r| s(r, "/kind") == Some("EMQX") && s(r, "/name") == Some(name.as_str()))
-            })
+            .filter(|o| owned_by(o, name))
             .filter_map(|o| {
                 Some(format!(
                     "{}/{}",
@@ -165,31 +192,7 @@ pub fn adopt(objects: &[Value], clusters: &[(String, String)]) -> Result<Adoptio
                 ))
             })
             .collect();
-        let mut take_over = vec![format!("statefulset/{sts_name}")];
-        for o in objects
-            .iter()
-            .filter(|o| s(o, "/metadata/namespace").unwrap_or("default") == ns)
-            .filter(|o| !matches!(s(o, "/kind"), Some("Secret" | "EMQX") | None))
-            .filter(|o| {
-                s(o, "/metadata/labels/apps.emqx.io~1instance") == Some(name.as_str())
-                    || o.pointer("/metadata/ownerReferences")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                        .any(|r| {
-                            s(r, "/kind") == Some("EMQX") && s(r, "/name") == Some(name.as_str())
-                        })
-            })
-        {
-            let id = format!(
-                "{}/{}",
-                s(o, "/kind").unwrap_or_default().to_ascii_lowercase(),
-                s(o, "/metadata/name").unwrap_or_default()
-            );
-            if !take_over.contains(&id) {
-                take_over.push(id);
-            }
-        }
+        let take_over = taken_over(objects, ns, name, sts_name);
         adopted.push(Adopted {
             take_over,
             namespace: ns.clone(),

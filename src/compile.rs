@@ -25,7 +25,7 @@ pub struct Compiled {
     pub refusals: Diagnostics,
 }
 
-fn note(c: &model::Cluster) -> ClusterNote {
+fn note(c: &model::Cluster, adopted: Option<&crate::settings::Adopted>) -> ClusterNote {
     let mut api_key_secrets: Vec<String> = c
         .api_keys
         .refs
@@ -66,6 +66,10 @@ fn note(c: &model::Cluster) -> ClusterNote {
         } else {
             Vec::new()
         },
+        listeners_service: adopted
+            .and_then(|a| a.listeners_service.clone())
+            .unwrap_or_else(|| format!("{}-listeners", c.name)),
+        adopted: adopted.is_some(),
     }
 }
 
@@ -132,9 +136,14 @@ fn restore(mut c: Compiled, vars: &crate::variables::Vars) -> Compiled {
             .collect(),
     );
     for n in &mut c.notes {
-        for s in [&mut n.name, &mut n.namespace, &mut n.image]
-            .into_iter()
-            .chain(n.api_key_secrets.iter_mut())
+        for s in [
+            &mut n.name,
+            &mut n.namespace,
+            &mut n.image,
+            &mut n.listeners_service,
+        ]
+        .into_iter()
+        .chain(n.api_key_secrets.iter_mut())
         {
             *s = vars.restore(s);
         }
@@ -479,7 +488,12 @@ impl Ctx<'_> {
         part.cluster = Some(ClusterPart {
             key: (cluster.namespace.clone(), cluster.name.clone()),
             name_at: at.value(&input::p("metadata.name")),
-            note: note(&cluster),
+            note: note(
+                &cluster,
+                self.settings
+                    .adopt
+                    .get(&(cluster.namespace.clone(), cluster.name.clone())),
+            ),
             tls_secret,
         });
     }

@@ -13,6 +13,7 @@ pub mod diag;
 pub mod diff;
 pub mod extras;
 pub mod guards;
+pub mod helm;
 pub mod hocon;
 pub mod input;
 pub mod krm;

@@ -207,8 +207,8 @@ fn workloads(m: &Manifest) -> BTreeMap<ClusterKey, (Option<Workload>, Option<Wor
     };
     for o in m.objects() {
         let (Some(instance), Some(role)) = (
-            phases::selector_label(o, LABEL_INSTANCE),
-            phases::selector_label(o, LABEL_DB_ROLE),
+            phases::pod_label(o, LABEL_INSTANCE),
+            phases::pod_label(o, LABEL_DB_ROLE),
         ) else {
             continue;
         };
@@ -534,7 +534,7 @@ fn check_data(old: &Manifest, new: &Manifest, refusals: &mut Vec<Finding>) {
                         held.join(", ")
                     ),
                     Some(format!(
-                        "do not apply this: keep the running StatefulSet (`kubectl{ns} get statefulset {name} -o yaml`) until its data has moved. Adopting it in place (keeping the StatefulSet, its claims and node names) is not supported yet; until then move the data: `emqx ctl data export` on the old cluster, `emqx ctl data import` on the new one, then move the clients",
+                        "do not apply this: keep the running StatefulSet (`kubectl{ns} get statefulset {name} -o yaml`) and take it over in place instead (the same StatefulSet, claims and node names): for a Helm release `emqx-render convert --from helm VALUES --release NAME` writes the spec and Settings that do, for a cluster of the operator `emqx-render adopt LIVE SPEC`; or move the data (`emqx ctl data export` on the old cluster, `emqx ctl data import` on the new one), then the clients",
                         name = o.name
                     )),
                 ));
@@ -667,7 +667,7 @@ pub fn plan(old: &Manifest, new: &Manifest, refused: &[Diagnostic], warned: &[Di
                     "Deployment"
                 };
                 phase.rollouts.push(Rollout {
-                    cluster: phases::selector_label(obj, LABEL_INSTANCE)
+                    cluster: phases::pod_label(obj, LABEL_INSTANCE)
                         .unwrap_or_default()
                         .to_string(),
                     namespace: obj.namespace.clone().unwrap_or_default(),

@@ -92,6 +92,8 @@ pub struct Adopted {
     pub service_name: Option<String>,
     /// The claim templates as they are (JSON), without status.
     pub claim_templates: Vec<serde_json::Value>,
+    /// The listeners Service's name, when it is kept from the running cluster.
+    pub listeners_service: Option<String>,
 }
 
 /// The autoscalers of a render: Settings' for every cluster, the input's by cluster.
@@ -172,6 +174,7 @@ fn adopted(
                 selector,
                 service_name: sts.service_name.clone(),
                 claim_templates,
+                listeners_service: d.listeners_service.clone().filter(|n| !n.is_empty()),
             },
         );
     }

@@ -156,6 +156,9 @@ pub struct AdoptDoc {
     pub namespace: Option<String>,
     /// The existing core StatefulSet.
     pub core_stateful_set: Option<AdoptStatefulSetDoc>,
+    /// The name clients reach the listeners under, when it is not `<cluster>-listeners` (a Helm
+    /// release's client Service `<fullname>`): the listeners Service is rendered under it.
+    pub listeners_service: Option<String>,
 }
 
 /// `adopt[].coreStatefulSet`: the fields a StatefulSet cannot change, as they are.

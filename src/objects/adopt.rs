@@ -8,8 +8,60 @@ use crate::manifest::Object;
 use crate::model::{Cluster, RoleKind};
 use crate::settings::Adopted;
 
+/// Renders the listeners Service under the name clients use, with every reference to it (an
+/// Ingress backend, a certificate's DNS names) following.
+fn rename_listeners(objects: &mut [Object], c: &Cluster, to: &str) {
+    let from = format!("{}-listeners", c.name);
+    for o in objects.iter_mut() {
+        if o.kind == "Service" && o.name == from.as_str() {
+            o.name = to.to_string();
+            o.value["metadata"]["name"] = json!(to);
+        }
+        if o.kind == "Ingress" {
+            for rule in o
+                .value
+                .pointer_mut("/spec/rules")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                for path in rule
+                    .pointer_mut("/http/paths")
+                    .and_then(Value::as_array_mut)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(n) = path.pointer_mut("/backend/service/name")
+                        && n.as_str() == Some(from.as_str())
+                    {
+                        *n = json!(to);
+                    }
+                }
+            }
+        }
+        if o.kind == "Certificate" {
+            for n in o
+                .value
+                .pointer_mut("/spec/dnsNames")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(rest) = n.as_str().and_then(|d| d.strip_prefix(from.as_str()))
+                    && (rest.is_empty() || rest.starts_with('.'))
+                {
+                    *n = json!(format!("{to}{rest}"));
+                }
+            }
+        }
+    }
+}
+
 /// Rewrites the core StatefulSet of `c` among `objects` to be the running one.
 pub fn apply(objects: &mut [Object], c: &Cluster, a: &Adopted) {
+    if let Some(to) = &a.listeners_service {
+        rename_listeners(objects, c, to);
+    }
     let ours = format!("{}-core", c.name);
     let data = super::pod::data_volume_name(c, RoleKind::Core);
     let Some(o) = objects

@@ -54,6 +54,17 @@ pub fn selector_label<'a>(o: &'a Object, key: &str) -> Option<&'a str> {
         .and_then(Value::as_str)
 }
 
+/// A label of the workload's pods: its selector's, else its pod template's (an adopted
+/// StatefulSet keeps the selector it had, without our labels).
+pub fn pod_label<'a>(o: &'a Object, key: &str) -> Option<&'a str> {
+    selector_label(o, key).or_else(|| {
+        o.value
+            .pointer("/spec/template/metadata/labels")
+            .and_then(|l| l.get(key))
+            .and_then(Value::as_str)
+    })
+}
+
 fn int_at(v: &Value, ptr: &str) -> i64 {
     v.pointer(ptr).and_then(Value::as_i64).unwrap_or(0)
 }

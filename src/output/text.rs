@@ -7,6 +7,7 @@ use serde::Serialize;
 const NOTES: &str = include_str!("../../templates/notes.txt");
 const RUNBOOK: &str = include_str!("../../templates/runbook.txt");
 const ADOPT: &str = include_str!("../../templates/adopt.txt");
+const HELM: &str = include_str!("../../templates/helm.txt");
 
 /// A listener port as the notes show it.
 #[derive(Debug, Clone, Serialize)]
@@ -32,6 +33,10 @@ pub struct ClusterNote {
     pub api_key_secrets: Vec<String>,
     pub dashboard_port: Option<u16>,
     pub listeners: Vec<PortNote>,
+    /// The listeners Service's name.
+    pub listeners_service: String,
+    /// Taken over from a running cluster (Settings `adopt`): its cookie is the running one.
+    pub adopted: bool,
 }
 
 fn env() -> Result<Environment<'static>, minijinja::Error> {
@@ -40,6 +45,7 @@ fn env() -> Result<Environment<'static>, minijinja::Error> {
     env.add_template("notes.txt", NOTES)?;
     env.add_template("runbook.txt", RUNBOOK)?;
     env.add_template("adopt.txt", ADOPT)?;
+    env.add_template("helm.txt", HELM)?;
     Ok(env)
 }
 
@@ -114,6 +120,30 @@ pub fn adopt_runbook(
     Ok(s)
 }
 
+/// What the Helm runbook names.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HelmRunbook {
+    pub release: String,
+    pub namespace: String,
+    pub fullname: String,
+    /// The file the converted output is committed as.
+    pub spec: String,
+    pub cookie_in_env: bool,
+    pub take_over: Vec<String>,
+}
+
+/// The runbook of `convert --from helm`: check the plan, take the release record out of Helm,
+/// the cookie Secret, the field ownership, apply, check, clean up; each step with its undo.
+pub fn helm_runbook(r: &HelmRunbook) -> Result<String, minijinja::Error> {
+    let mut s = env()?
+        .get_template("helm.txt")?
+        .render(minijinja::value::Serde(r))?;
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    Ok(s)
+}
+
 /// The notes printed on stderr after a successful render.
 pub fn notes(clusters: &[ClusterNote]) -> Result<String, minijinja::Error> {
     let env = env()?;
@@ -150,6 +180,8 @@ mod tests {
                 port: 1883,
                 protocol: "TCP",
             }],
+            listeners_service: "emqx-listeners".into(),
+            adopted: false,
         }])
         .unwrap();
         assert!(

@@ -232,6 +232,104 @@ fn golden_errors_fail_with_recorded_messages() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// `convert --from helm` of every values file in tests/data/helm (the chart by the file's name)
+/// writes golden/helm/<name>.yaml and .stderr, whose render succeeds; no value set as secret in
+/// the values appears anywhere; every values file of golden/helm/errors fails with exit 2 and
+/// the message in its .err, naming file, line and column.
+#[test]
+fn golden_helm_imports_as_recorded() {
+    let data = root().join("tests/data/helm");
+    let dir = root().join("golden/helm");
+    let mut failures = Vec::new();
+    let cases: Vec<PathBuf> = yaml_files(&data)
+        .into_iter()
+        .filter(|p| {
+            !p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("release-")
+        })
+        .collect();
+    assert!(cases.len() >= 3, "{cases:?}");
+    for case in &cases {
+        let stem = case.file_stem().unwrap().to_string_lossy().to_string();
+        let chart = if stem.starts_with("emqx-enterprise") {
+            "emqx-enterprise"
+        } else {
+            "emqx"
+        };
+        let out = render(
+            &data,
+            &[
+                "convert",
+                "--from",
+                "helm",
+                &format!("{stem}.yaml"),
+                "--release",
+                "broker",
+                "--chart",
+                chart,
+                "--namespace",
+                "mqtt",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{stem}: {}", text(&out.stderr));
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        check(&dir.join(format!("{stem}.yaml")), &stdout, &mut failures);
+        check(&dir.join(format!("{stem}.stderr")), &stderr, &mut failures);
+        let rendered = run_with_stdin(&["render", "-"], stdout.as_bytes());
+        assert_eq!(
+            rendered.status.code(),
+            Some(0),
+            "{stem}: {}",
+            text(&rendered.stderr)
+        );
+        for t in [
+            &stdout,
+            &stderr,
+            &text(&rendered.stdout),
+            &text(&rendered.stderr),
+        ] {
+            assert!(
+                !t.contains("not-in-the-output"),
+                "{stem}: a secret value of the values is in the output"
+            );
+        }
+    }
+    let errors = dir.join("errors");
+    let bad = yaml_files(&errors);
+    assert!(bad.len() >= 5, "{bad:?}");
+    for case in &bad {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let out = render(
+            &errors,
+            &[
+                "convert",
+                "--from",
+                "helm",
+                &name,
+                "--release",
+                "broker",
+                "--namespace",
+                "mqtt",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out.stderr));
+        assert!(out.stdout.is_empty(), "{name}: wrote to stdout on error");
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains(&format!("--> {name}:")),
+            "{name}: no file:line:column in\n{stderr}"
+        );
+        assert!(
+            !stderr.contains("secret-licence-text"),
+            "{name}: the licence key is in the message"
+        );
+        check(&case.with_extension("err"), &stderr, &mut failures);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 /// Same bytes on every run, whatever the environment: time zone, locale (Turkish folds `i`
 /// differently), working directory, an empty environment. Across machines, the committed

@@ -35,6 +35,7 @@ const CASES: &[(&str, bool)] = &[
     ("core-count-change", false),
     ("downgrade", true),
     ("emqx-5.0", false),
+    ("helm-adopted", false),
     ("helm-takeover", true),
     ("immutable-change", true),
     ("latest-tag", false),
@@ -243,5 +244,18 @@ fn adopt_writes_the_settings_that_take_over_in_place() {
         text(&none.stderr).contains("no core StatefulSet"),
         "{}",
         text(&none.stderr)
+    );
+}
+
+/// golden/plan/helm-adopted/new.yaml is what `convert --from helm` writes for the release's values
+/// (golden/helm/emqx-enterprise-full.yaml), so the safe plan is the import's own.
+#[test]
+fn the_helm_adopted_plan_takes_the_import_as_it_is() {
+    let new = std::fs::read_to_string(root().join("golden/plan/helm-adopted/new.yaml")).unwrap();
+    let import =
+        std::fs::read_to_string(root().join("golden/helm/emqx-enterprise-full.yaml")).unwrap();
+    assert!(
+        new.ends_with(&import),
+        "regenerate helm-adopted/new.yaml from the import"
     );
 }
