@@ -458,6 +458,11 @@ fn claim_templates(v: &serde_json::Value) -> serde_json::Value {
             m.remove("status");
             m.remove("apiVersion");
             m.remove("kind");
+            // The API server defaults the claim's volume mode before it compares.
+            if let Some(spec) = m.get_mut("spec").and_then(|x| x.as_object_mut()) {
+                spec.entry("volumeMode")
+                    .or_insert_with(|| serde_json::Value::String("Filesystem".into()));
+            }
             if let Some(meta) = m.get_mut("metadata").and_then(|x| x.as_object_mut())
                 && meta
                     .get("creationTimestamp")

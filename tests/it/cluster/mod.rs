@@ -9,6 +9,7 @@ mod adopt;
 mod autoscale;
 mod drift;
 mod flux;
+mod helm;
 mod plan_agrees;
 mod rollout;
 mod upgrade;
