@@ -34,17 +34,7 @@ fn from_lib(script: &str) -> String {
 }
 
 fn claims(c: &super::Cluster, ns: &str) -> BTreeMap<String, String> {
-    c.json(&["-n", ns, "get", "pvc"])["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["metadata"]["name"].as_str().unwrap().to_string(),
-                p["metadata"]["uid"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    c.uids(ns, "pvc")
 }
 
 fn core_pods(c: &super::Cluster, ns: &str) -> Vec<Value> {

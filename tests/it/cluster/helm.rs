@@ -18,20 +18,6 @@ use super::{Pss, require, run, scratch, text, wait_until, write};
 const CLASS: &str = "emqx-render-helm";
 const FULL: &str = "broker-emqx-enterprise";
 
-fn uids(c: &super::Cluster, ns: &str, kind: &str) -> BTreeMap<String, String> {
-    c.json(&["-n", ns, "get", kind])["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["metadata"]["name"].as_str().unwrap().to_string(),
-                p["metadata"]["uid"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 fn ready_pods(c: &super::Cluster, ns: &str) -> Vec<String> {
     let mut v: Vec<String> = c.json(&["-n", ns, "get", "pods"])["items"]
         .as_array()
@@ -112,7 +98,7 @@ fn a_helm_release_is_taken_over_with_its_claims_node_names_and_client_service() 
             .then_some(())
             .ok_or(format!("{ready} ready, {bound} bound"))
     });
-    let claims = uids(c, &ns.name, "pvc");
+    let claims = c.uids(&ns.name, "pvc");
     let pods = ready_pods(c, &ns.name);
     let svc = || c.json(&["-n", &ns.name, "get", "service", FULL]);
     let (svc_uid, ports) = (svc()["metadata"]["uid"].clone(), node_ports(&svc()));
@@ -203,7 +189,7 @@ fn a_helm_release_is_taken_over_with_its_claims_node_names_and_client_service() 
         done.then_some(()).ok_or(format!("{st}"))
     });
     assert_eq!(
-        uids(c, &ns.name, "pvc"),
+        c.uids(&ns.name, "pvc"),
         claims,
         "the same claims, none created or deleted"
     );
@@ -219,7 +205,7 @@ fn a_helm_release_is_taken_over_with_its_claims_node_names_and_client_service() 
     );
     assert_eq!(node_ports(&svc()), ports, "and keeps its node ports");
     assert!(
-        uids(c, &ns.name, "secret")
+        c.uids(&ns.name, "secret")
             .keys()
             .all(|n| !n.starts_with("sh.helm.release")),
         "Helm's release record is gone"
@@ -256,7 +242,10 @@ fn a_helm_release_is_taken_over_with_its_claims_node_names_and_client_service() 
         pod["metadata"]["labels"]["version"].is_null(),
         "the chart's pod labels are gone"
     );
-    assert!(!uids(c, &ns.name, "configmap").contains_key(&format!("{FULL}-env")));
+    assert!(
+        !c.uids(&ns.name, "configmap")
+            .contains_key(&format!("{FULL}-env"))
+    );
     let cookie = c.json(&[
         "-n",
         &ns.name,

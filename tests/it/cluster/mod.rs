@@ -150,6 +150,21 @@ impl Cluster {
     }
 
     /// The objects of `kind` in `ns` that carry the role label `apps.emqx.io/db-role=<role>`.
+    /// name → uid of every object of `kind` in `ns` (the same objects, or new ones?).
+    pub fn uids(&self, ns: &str, kind: &str) -> std::collections::BTreeMap<String, String> {
+        self.json(&["-n", ns, "get", kind])["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["metadata"]["name"].as_str().unwrap().to_string(),
+                    p["metadata"]["uid"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
     pub fn of_role(&self, ns: &str, kind: &str, role: &str) -> Vec<Value> {
         let label = format!("apps.emqx.io/db-role={role}");
         match self.json(&["-n", ns, "get", kind, "-l", &label]) {
