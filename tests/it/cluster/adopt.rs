@@ -37,6 +37,63 @@ fn claims(c: &super::Cluster, ns: &str) -> BTreeMap<String, String> {
     c.uids(ns, "pvc")
 }
 
+/// The EMQX resource at v2beta1 (once the 3.x test serves v3beta1 too, a plain `emqx` is that).
+const V2: &str = "emqxes.v2beta1.apps.emqx.io";
+
+/// Setting the CRD up is one step at a time across the tests of this file.
+static CRD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Applies Operator 2.2's EMQX CRD (from its module) and returns its path; with `v3`, also serves
+/// `apps.emqx.io/v3beta1` with an open schema, standing in for Operator 3.x's CRD (its module is
+/// not served here): enough for an `EMQX` object to own what the test creates and be deleted.
+fn operator_crd(c: &super::Cluster, v3: bool) -> String {
+    let _one = CRD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let crd = format!(
+        "{}/config/crd/bases/apps.emqx.io_emqxes.yaml",
+        from_lib("module_dir \"$(operator_module)\"")
+    );
+    c.ok(&["apply", "--server-side", "-f", &crd], None);
+    let versions = |c: &super::Cluster| -> Vec<String> {
+        c.json(&["get", "crd", "emqxes.apps.emqx.io"])["spec"]["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v["name"].as_str().map(str::to_string))
+            .collect()
+    };
+    if v3 && !versions(c).iter().any(|v| v == "v3beta1") {
+        let patch = json!([{"op": "add", "path": "/spec/versions/-", "value": {
+            "name": "v3beta1", "served": true, "storage": false,
+            "schema": {"openAPIV3Schema": {"type": "object",
+                "x-kubernetes-preserve-unknown-fields": true}},
+            "subresources": {"status": {}}}}]);
+        c.ok(
+            &[
+                "patch",
+                "crd",
+                "emqxes.apps.emqx.io",
+                "--type=json",
+                "-p",
+                &patch.to_string(),
+            ],
+            None,
+        );
+    }
+    wait_until("the EMQX CRD established", 60, || {
+        let crd = c.json(&["get", "crd", "emqxes.apps.emqx.io"]);
+        let ok = crd["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|x| x["type"] == "Established" && x["status"] == "True");
+        let served = !v3 || crd["status"]["storedVersions"].is_array();
+        (ok && served).then_some(()).ok_or("not yet")
+    });
+    crd
+}
+
 fn core_pods(c: &super::Cluster, ns: &str) -> Vec<Value> {
     c.of_role(ns, "pods", "core")
 }
@@ -47,20 +104,7 @@ fn an_operator_2_2_cluster_is_taken_over_with_its_claims_and_node_names() {
     let dir = scratch("adopt");
     let ns = c.namespace("adopt", Pss::None);
     // The operator's CRD and an EMQX object for the objects to be owned by.
-    let crd = format!(
-        "{}/config/crd/bases/apps.emqx.io_emqxes.yaml",
-        from_lib("module_dir \"$(operator_module)\"")
-    );
-    c.ok(&["apply", "--server-side", "-f", &crd], None);
-    wait_until("the EMQX CRD established", 60, || {
-        let crd = c.json(&["get", "crd", "emqxes.apps.emqx.io"]);
-        let ok = crd["status"]["conditions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|x| x["type"] == "Established" && x["status"] == "True");
-        ok.then_some(()).ok_or("not yet")
-    });
+    let crd = operator_crd(c, false);
     let mut spec =
         docs(&std::fs::read_to_string(root().join("golden/plan/scale-up/old.yaml")).unwrap())
             .remove(0);
@@ -72,7 +116,7 @@ fn an_operator_2_2_cluster_is_taken_over_with_its_claims_and_node_names() {
         &serde_json::to_string_pretty(&spec).unwrap(),
     );
     c.ok(&["create", "-f", spec_file.to_str().unwrap()], None);
-    let uid = c.json(&["-n", &ns.name, "get", "emqx", "emqx"])["metadata"]["uid"]
+    let uid = c.json(&["-n", &ns.name, "get", V2, "emqx"])["metadata"]["uid"]
         .as_str()
         .unwrap()
         .to_string();
@@ -153,7 +197,7 @@ fn an_operator_2_2_cluster_is_taken_over_with_its_claims_and_node_names() {
                 "-n",
                 &ns.name,
                 "get",
-                "emqx,statefulset,service,configmap,secret",
+                &format!("{V2},statefulset,service,configmap,secret"),
                 "-o",
                 "yaml",
             ],
@@ -200,25 +244,7 @@ fn an_operator_2_2_cluster_is_taken_over_with_its_claims_and_node_names() {
         })
         .collect();
     assert!(steps.len() >= 6, "{runbook}");
-    let ours = env!("CARGO_BIN_EXE_emqx-render");
-    for step in steps {
-        let step = step.replace("| emqx-render ", &format!("| {ours} "));
-        let out = run(
-            Command::new("bash")
-                .args(["-c", &step])
-                .env("KUBECONFIG", &c.kubeconfig)
-                .env(
-                    "PATH",
-                    format!(
-                        "{}:{}",
-                        c.kubectl.parent().unwrap().display(),
-                        std::env::var("PATH").unwrap_or_default()
-                    ),
-                ),
-            None,
-        );
-        assert!(out.status.success(), "{step}: {}", text(&out.stderr));
-    }
+    c.run_steps(&dir, &steps);
     let live_file = live();
     let safe = plan(&live_file);
     assert_eq!(safe.status.code(), Some(0), "{}", text(&safe.stdout));
@@ -284,6 +310,202 @@ fn an_operator_2_2_cluster_is_taken_over_with_its_claims_and_node_names() {
         "{}",
         sts["metadata"]
     );
+    let all = c.json(&[
+        "-n",
+        &ns.name,
+        "get",
+        "statefulset,deployment,service,configmap,secret,pvc",
+    ]);
+    for o in all["items"].as_array().unwrap() {
+        let owners = o["metadata"]["ownerReferences"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            owners.iter().all(|r| r["uid"] != uid.as_str()),
+            "{} {} is still owned by the old EMQX object",
+            o["kind"],
+            o["metadata"]["name"]
+        );
+    }
+}
+
+/// Operator 3.x (`apps.emqx.io/v3beta1`): fixed names (`<n>-core`, claims `<n>-core-data-...`),
+/// and a StatefulSet that deletes its claims with it. Its module is not served here, so what it
+/// creates is stood in for by emqx-render's own v3beta1 render (the names and selectors
+/// feature-map-v3 reads from its code), owned by a real v3beta1 `EMQX` object and written by the
+/// `emqx-operator` field manager, with the operator's `Delete` claim retention. The runbook
+/// `adopt` prints sets `Retain` before anything is deleted; after it the claims are the same
+/// objects, the pods keep their names, nothing is owned by the `EMQX` object, which is gone.
+#[test]
+fn an_operator_3_cluster_is_taken_over_and_its_claims_retained() {
+    let Some(c) = require() else { return };
+    let dir = scratch("adopt3");
+    let ns = c.namespace("adopt3", Pss::None);
+    let class = "emqx-render-adopt3";
+    operator_crd(c, true);
+    let mut spec =
+        docs(&std::fs::read_to_string(root().join("examples/v3beta1-config-roots.yaml")).unwrap())
+            .remove(0);
+    spec["metadata"]["namespace"] = json!(ns.name);
+    spec["spec"]["coreTemplate"]["spec"]["persistentVolumeClaimSpec"]["storageClassName"] =
+        json!(class);
+    let spec_file = write(
+        &dir,
+        "emqx.yaml",
+        &serde_json::to_string_pretty(&spec).unwrap(),
+    );
+    wait_until("apps.emqx.io/v3beta1 served", 60, || {
+        let out = c.run(&["create", "-f", spec_file.to_str().unwrap()], None);
+        out.status.success().then_some(()).ok_or(text(&out.stderr))
+    });
+    let uid =
+        c.json(&["-n", &ns.name, "get", "emqxes.v3beta1.apps.emqx.io", "emqx"])["metadata"]["uid"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let rendered = run(bin().args(["render", "-q"]).arg(&spec_file), None);
+    assert!(rendered.status.success(), "{}", text(&rendered.stderr));
+    let owner = json!([{"apiVersion": "apps.emqx.io/v3beta1", "kind": "EMQX", "name": "emqx",
+        "uid": uid, "controller": true, "blockOwnerDeletion": true}]);
+    let mut objects = docs(&text(&rendered.stdout));
+    objects.push(json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "emqx-node-cookie"}, "stringData": {"node_cookie": "adopt3-cookie"}}));
+    for o in &mut objects {
+        o["metadata"]["namespace"] = json!(ns.name);
+        o["metadata"]["ownerReferences"] = owner.clone();
+        if o["kind"] == "StatefulSet" {
+            o["spec"]["persistentVolumeClaimRetentionPolicy"] =
+                json!({"whenDeleted": "Delete", "whenScaled": "Delete"});
+        }
+    }
+    c.volumes_for(&ns, "emqx-core", "emqx-core-data", 3, class);
+    c.ok(
+        &[
+            "-n",
+            &ns.name,
+            "create",
+            "--field-manager=emqx-operator",
+            "-f",
+            "-",
+        ],
+        Some(&list(&objects)),
+    );
+    wait_until(
+        "the operator's core pods Ready and claims Bound",
+        240,
+        || {
+            let ready = core_pods(c, &ns.name)
+                .iter()
+                .filter(|p| {
+                    p["status"]["conditions"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|x| x["type"] == "Ready" && x["status"] == "True")
+                })
+                .count();
+            let bound = c.json(&["-n", &ns.name, "get", "pvc"])["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["status"]["phase"] == "Bound")
+                .count();
+            (ready == 3 && bound == 3)
+                .then_some(())
+                .ok_or(format!("{ready} ready, {bound} bound"))
+        },
+    );
+    let before = claims(c, &ns.name);
+    let mut pods_before: Vec<String> = core_pods(c, &ns.name)
+        .iter()
+        .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    pods_before.sort();
+    let live = write(
+        &dir,
+        "live.yaml",
+        &c.ok(
+            &[
+                "-n",
+                &ns.name,
+                "get",
+                "emqxes.v3beta1.apps.emqx.io,statefulset,deployment,service,configmap",
+                "-o",
+                "yaml",
+            ],
+            None,
+        ),
+    );
+    let adopted = bin().arg("adopt").arg(&live).output().unwrap();
+    assert!(adopted.status.success(), "{}", text(&adopted.stderr));
+    let runbook = text(&adopted.stderr);
+    assert!(runbook.contains("deletes its claims with it"), "{runbook}");
+    write(&dir, "adopt.yaml", &text(&adopted.stdout));
+    let refused = bin()
+        .arg("plan")
+        .arg(&live)
+        .arg(&spec_file)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stdout));
+    assert!(text(&refused.stdout).contains("refused[owned-by-operator]"));
+    // Every kubectl line of the runbook but the operator's scale step (no operator runs here),
+    // then the adopted render's apply and rollout, as printed.
+    let steps: Vec<String> = runbook
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("kubectl ") || l.starts_with("emqx-render render "))
+        .filter(|l| !l.contains(" scale deployment "))
+        .map(|l| {
+            l.replace(
+                "emqx-render render emqx.yaml",
+                &format!("emqx-render render {}", spec_file.display()),
+            )
+        })
+        .collect();
+    let retain = steps
+        .iter()
+        .position(|l| l.contains("\"whenDeleted\":\"Retain\""));
+    let apply = steps.iter().position(|l| l.contains("apply --server-side"));
+    assert!(
+        retain.is_some() && retain < apply,
+        "Retain comes before the apply:\n{runbook}"
+    );
+    let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+    c.run_steps(&dir, &steps);
+    wait_until("the adopted StatefulSet rolled out", 300, || {
+        let s = c.json(&["-n", &ns.name, "get", "statefulset", "emqx-core"]);
+        let st = &s["status"];
+        let done = st["updatedReplicas"] == 3
+            && st["readyReplicas"] == 3
+            && st["currentRevision"] == st["updateRevision"];
+        done.then_some(()).ok_or(format!("{st}"))
+    });
+    assert_eq!(
+        claims(c, &ns.name),
+        before,
+        "the same claims, none created or deleted"
+    );
+    let mut pods_after: Vec<String> = core_pods(c, &ns.name)
+        .iter()
+        .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    pods_after.sort();
+    assert_eq!(
+        pods_after, pods_before,
+        "the pods keep their names, so their node names"
+    );
+    let sts = c.json(&["-n", &ns.name, "get", "statefulset", "emqx-core"]);
+    assert_eq!(
+        sts["spec"]["persistentVolumeClaimRetentionPolicy"],
+        json!({"whenDeleted": "Retain", "whenScaled": "Retain"})
+    );
+    let gone = c.run(
+        &["-n", &ns.name, "get", "emqxes.v3beta1.apps.emqx.io", "emqx"],
+        None,
+    );
+    assert!(!gone.status.success(), "the EMQX object is deleted");
     let all = c.json(&[
         "-n",
         &ns.name,

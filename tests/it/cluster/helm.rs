@@ -8,12 +8,11 @@
 //! fields are gone, and the cookie Secret holds the cookie the release ran with.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use serde_json::{Value, json};
 
 use super::super::golden::{bin, root};
-use super::{Pss, require, run, scratch, text, wait_until, write};
+use super::{Pss, require, scratch, text, wait_until, write};
 
 const CLASS: &str = "emqx-render-helm";
 const FULL: &str = "broker-emqx-enterprise";
@@ -143,11 +142,6 @@ fn a_helm_release_is_taken_over_with_its_claims_node_names_and_client_service() 
     assert!(text(&refused.stdout).contains("refused[data-loss]"));
 
     // The runbook, line by line, as printed (its status step needs a running EMQX: left out).
-    let bin_dir = dir.join("bin");
-    std::fs::create_dir_all(&bin_dir).unwrap();
-    let ours = bin_dir.join("emqx-render");
-    let _ = std::fs::remove_file(&ours);
-    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_emqx-render"), &ours).unwrap();
     let runbook = text(&converted.stderr);
     let steps: Vec<&str> = runbook
         .lines()
@@ -156,30 +150,7 @@ fn a_helm_release_is_taken_over_with_its_claims_node_names_and_client_service() 
         .filter(|l| !l.starts_with("emqx-render status"))
         .collect();
     assert!(steps.len() >= 9, "{runbook}");
-    for step in steps {
-        let out = run(
-            Command::new("bash")
-                .args(["-c", step])
-                .current_dir(&dir)
-                .env("KUBECONFIG", &c.kubeconfig)
-                .env(
-                    "PATH",
-                    format!(
-                        "{}:{}:{}",
-                        bin_dir.display(),
-                        c.kubectl.parent().unwrap().display(),
-                        std::env::var("PATH").unwrap_or_default()
-                    ),
-                ),
-            None,
-        );
-        assert!(
-            out.status.success(),
-            "{step}: {}{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-    }
+    c.run_steps(&dir, &steps);
     wait_until("the adopted StatefulSet rolled out", 300, || {
         let s = c.json(&["-n", &ns.name, "get", "statefulset", FULL]);
         let st = &s["status"];

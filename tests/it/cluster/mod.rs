@@ -165,6 +165,40 @@ impl Cluster {
             .collect()
     }
 
+    /// Runs a runbook's lines as printed, in `dir`, with this cluster's kubectl and our binary
+    /// first on PATH as `kubectl` and `emqx-render`; each must succeed.
+    pub fn run_steps(&self, dir: &Path, steps: &[&str]) {
+        let bin_dir = dir.join("bin");
+        std::fs::create_dir_all(&bin_dir).unwrap();
+        let ours = bin_dir.join("emqx-render");
+        let _ = std::fs::remove_file(&ours);
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_emqx-render"), &ours).unwrap();
+        for step in steps {
+            let out = run(
+                Command::new("bash")
+                    .args(["-c", step])
+                    .current_dir(dir)
+                    .env("KUBECONFIG", &self.kubeconfig)
+                    .env(
+                        "PATH",
+                        format!(
+                            "{}:{}:{}",
+                            bin_dir.display(),
+                            self.kubectl.parent().unwrap().display(),
+                            std::env::var("PATH").unwrap_or_default()
+                        ),
+                    ),
+                None,
+            );
+            assert!(
+                out.status.success(),
+                "{step}: {}{}",
+                text(&out.stdout),
+                text(&out.stderr)
+            );
+        }
+    }
+
     pub fn of_role(&self, ns: &str, kind: &str, role: &str) -> Vec<Value> {
         let label = format!("apps.emqx.io/db-role={role}");
         match self.json(&["-n", ns, "get", kind, "-l", &label]) {
