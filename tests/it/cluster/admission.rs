@@ -1,7 +1,8 @@
 //! Every example's render and every golden render is accepted by the API server
 //! (`apply --server-side --dry-run=server --validate=strict`, warnings as errors) in a namespace
 //! that enforces and warns on the restricted Pod Security Standard. The renders that are not
-//! restricted on purpose are listed with their reason, and must really be refused there.
+//! restricted on purpose are listed with their reason, and must really be refused there. The
+//! Helm imports of golden/helm are among them.
 
 use std::path::Path;
 
@@ -38,6 +39,12 @@ fn renders() -> Vec<(String, Vec<Value>)> {
             }
             out.push((rel(&f), docs(&std::fs::read_to_string(&f).unwrap())));
         }
+    }
+    // The Helm imports (golden/helm: each chart's defaults, a production release).
+    for f in yaml_files(&root().join("golden/helm")) {
+        let r = bin().args(["render", "-q"]).arg(&f).output().unwrap();
+        assert!(r.status.success(), "{}: {}", rel(&f), text(&r.stderr));
+        out.push((format!("render of {}", rel(&f)), docs(&text(&r.stdout))));
     }
     for group in ["golden/diff", "golden/plan"] {
         let mut cases: Vec<_> = std::fs::read_dir(root().join(group))
