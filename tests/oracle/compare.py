@@ -3,9 +3,11 @@
 generates for it (the oracle), object by object and field by field, and checks every remaining
 difference against the committed list of deliberate differences (differences.yaml).
 
-Usage: compare.py RENDER.yaml ORACLE.yaml DIFFERENCES.yaml [--used FILE] [--all]
+Usage: compare.py RENDER.yaml ORACLE.yaml DIFFERENCES.yaml [--generation V] [--used FILE] [--all]
 Exit 0: every difference is on the list; 1: some are not (printed with object and path);
---used FILE appends the ids of the entries that matched; --all prints listed differences too.
+--used FILE appends the ids of the entries that matched; --all prints listed differences too;
+--generation V (v2beta1, v2alpha1) is the compared resource's, for entries that apply to some
+generations only (their `generations` list).
 
 Normalization, before comparing (and nothing else is normalized):
   1. The oracle's `status`, `metadata.creationTimestamp` and pod template `creationTimestamp`
@@ -149,9 +151,11 @@ def literal_brackets(s):
     return s.replace("[", "\x01").replace("]", "\x02")
 
 
-def matches(entry, obj, path, change):
+def matches(entry, obj, path, change, generation):
     where = entry["where"] if isinstance(entry["where"], list) else [entry["where"]]
     if entry.get("change") and entry["change"] != change:
+        return False
+    if entry.get("generations") and generation not in entry["generations"]:
         return False
     subject = literal_brackets(f"{obj}:{path}")
     return any(fnmatch.fnmatchcase(subject, literal_brackets(w)) for w in where)
@@ -167,13 +171,16 @@ def main(argv):
     used_file = argv[argv.index("--used") + 1] if "--used" in argv else None
     if used_file in args:
         args.remove(used_file)
+    generation = argv[argv.index("--generation") + 1] if "--generation" in argv else "v2beta1"
+    if "--generation" in argv:
+        args.remove(generation)
     if len(args) != 3:
         sys.stderr.write(__doc__)
         return 2
     render, oracle, listed = load(args[0]), load(args[1]), load(args[2])[0]["differences"]
     unlisted, used = [], set()
     for obj, path, change, ours, theirs in compare(render, oracle):
-        entry = next((e for e in listed if matches(e, obj, path, change)), None)
+        entry = next((e for e in listed if matches(e, obj, path, change, generation)), None)
         line = f"{obj}: {path or '(whole object)'}: {change}: emqx-render {short(ours)} | operator {short(theirs)}"
         if entry is None:
             unlisted.append(line)

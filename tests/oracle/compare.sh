@@ -38,8 +38,8 @@ yaml.safe_dump(emqx[0], open(sys.argv[2], "w"))
 print(emqx[0]["apiVersion"])
 PY
 )" || exit 2
-if [[ "$generation" != "apps.emqx.io/v2beta1" ]]; then
-  echo "no oracle for $generation: only apps.emqx.io/v2beta1 (Operator 2.2) has one (see tests/oracle/README.md)" >&2
+if [[ "$generation" != "apps.emqx.io/v2beta1" && "$generation" != "apps.emqx.io/v2alpha1" ]]; then
+  echo "no oracle for $generation: only apps.emqx.io/v2beta1 and v2alpha1 (Operator 2.2) have one (see tests/oracle/README.md)" >&2
   exit 2
 fi
 
@@ -60,7 +60,7 @@ oracle="$("$CLUSTER_DIR/build.sh" oracle)/oracle"
 crd="$(module_dir "$(operator_module)")/config/crd/bases/apps.emqx.io_emqxes.yaml"
 "$oracle" "$crd" "$work/emqx.yaml" >"$work/oracle.yaml" || exit 2
 set +e
-"$python" "$here/compare.py" "$work/render.yaml" "$work/oracle.yaml" "$here/differences.yaml" "$@"
+"$python" "$here/compare.py" "$work/render.yaml" "$work/oracle.yaml" "$here/differences.yaml" --generation "${generation#apps.emqx.io/}" "$@"
 status=$?
 set -e
 exit "$status"
