@@ -65,6 +65,8 @@ pub struct ConfigFacts {
     pub has_license: bool,
     /// Dashboard binds to an IPv6 address (`"[::]:18083"`): (path, position).
     pub dashboard_ipv6: Vec<(&'static str, Pos)>,
+    /// The top-level keys, where each is written.
+    pub roots: Vec<(String, Pos)>,
 }
 
 /// A problem in the config's meaning (the syntax was fine).
@@ -130,6 +132,11 @@ pub fn analyze(root: &Object) -> (ConfigFacts, Vec<FactProblem>) {
         facts.cookie_pos = Some(n.pos);
     }
     facts.has_license = get(root, &["license", "key"]).is_some();
+    facts.roots = root
+        .entries()
+        .iter()
+        .map(|e| (e.key.clone(), e.key_pos))
+        .collect();
     (facts, problems)
 }
 

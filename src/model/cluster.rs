@@ -131,10 +131,15 @@ pub fn build(
             .help("use EMQX 5.0.14 or newer for bootstrap API keys"),
         );
     }
+    let enterprise = input
+        .stated
+        .enterprise
+        .unwrap_or_else(|| version::is_enterprise(&input.image, version));
     let config = layout::read(
         &input.config,
         rules.generation,
         &common.name,
+        enterprise,
         at,
         &mut diags,
     );

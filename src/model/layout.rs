@@ -33,6 +33,7 @@ pub fn read(
     source: &ConfigSource,
     generation: Generation,
     name: &str,
+    enterprise: bool,
     at: &Locator,
     diags: &mut Diagnostics,
 ) -> Read {
@@ -43,6 +44,11 @@ pub fn read(
             if generation == Generation::Legacy {
                 dashboard_ipv6(&facts, offset, path, at, diags);
             }
+            let data_segs = p(path);
+            for (root, pos) in facts.roots.iter().filter(|(_, pos)| pos.line > offset) {
+                let loc = hocon_loc(at, &data_segs, offset, *pos);
+                unknown_root(root, enterprise, format!("{path}: {root}"), loc, diags);
+            }
             Read {
                 files,
                 startup_revision: None,
@@ -51,6 +57,11 @@ pub fn read(
             }
         }
         ConfigSource::Roots(roots) => {
+            for root in roots.keys() {
+                let path = format!("spec.config.roots.{root}");
+                let loc = at.key(&p(&path));
+                unknown_root(root, enterprise, path, loc, diags);
+            }
             let (files, startup_revision, facts, ok) = roots_layout(roots, name, at, diags);
             Read {
                 files,
@@ -90,6 +101,23 @@ fn dashboard_ipv6(
             )
             .at(loc)
             .help("render the cluster as apps.emqx.io/v2 (Operator 2.3: the bind comes from base.hocon only), or reach the dashboard over IPv4"),
+        );
+    }
+}
+
+/// A top-level root EMQX would drop (a typo, or an Enterprise root on the open-source edition).
+fn unknown_root(
+    root: &str,
+    enterprise: bool,
+    path: String,
+    loc: Option<crate::diag::Loc>,
+    diags: &mut Diagnostics,
+) {
+    if let Some((message, help)) = super::roots::check(root, enterprise) {
+        diags.push(
+            Diagnostic::warning("config-root-unknown", path, message)
+                .at(loc)
+                .help(help),
         );
     }
 }

@@ -21,6 +21,7 @@ pub mod front;
 pub mod layout;
 pub mod platform;
 pub mod role;
+pub mod roots;
 pub mod rules;
 pub mod secrets;
 

@@ -232,6 +232,29 @@ fn golden_errors_fail_with_recorded_messages() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Every spec in golden/warnings renders (exit 0) with the warnings recorded in its .stderr, each
+/// naming file, line and column.
+#[test]
+fn golden_warnings_are_recorded() {
+    let dir = root().join("golden/warnings");
+    let cases = yaml_files(&dir);
+    assert!(cases.len() >= 2, "{cases:?}");
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let out = render(&dir, &["render", &name]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("warning["), "{name}: no warning:\n{stderr}");
+        assert!(
+            stderr.contains(&format!("--> {name}:")),
+            "{name}: no file:line:column in\n{stderr}"
+        );
+        check(&case.with_extension("stderr"), &stderr, &mut failures);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// `convert --from helm` of every values file in tests/data/helm (the chart by the file's name)
 /// writes golden/helm/<name>.yaml and .stderr, whose render succeeds; no value set as secret in
 /// the values appears anywhere; every values file of golden/helm/errors fails with exit 2 and
