@@ -94,6 +94,28 @@ fn operator_crd(c: &super::Cluster, v3: bool) -> String {
     crd
 }
 
+/// No object in `ns` is owned by the object with `uid` any more.
+fn nothing_owned_by(c: &super::Cluster, ns: &str, uid: &str) {
+    let all = c.json(&[
+        "-n",
+        ns,
+        "get",
+        "statefulset,deployment,service,configmap,secret,pvc",
+    ]);
+    for o in all["items"].as_array().unwrap() {
+        let owners = o["metadata"]["ownerReferences"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            owners.iter().all(|r| r["uid"] != uid),
+            "{} {} is still owned by the old EMQX object",
+            o["kind"],
+            o["metadata"]["name"]
+        );
+    }
+}
+
 fn core_pods(c: &super::Cluster, ns: &str) -> Vec<Value> {
     c.of_role(ns, "pods", "core")
 }
@@ -152,31 +174,7 @@ fn an_operator_2_2_cluster_is_taken_over_with_its_claims_and_node_names() {
         ],
         Some(&list(&objects)),
     );
-    wait_until(
-        "the operator's core pods Ready and claims Bound",
-        240,
-        || {
-            let ready = core_pods(c, &ns.name)
-                .iter()
-                .filter(|p| {
-                    p["status"]["conditions"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .any(|x| x["type"] == "Ready" && x["status"] == "True")
-                })
-                .count();
-            let bound = c.json(&["-n", &ns.name, "get", "pvc"])["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|p| p["status"]["phase"] == "Bound")
-                .count();
-            (ready == 3 && bound == 3)
-                .then_some(())
-                .ok_or(format!("{ready} ready, {bound} bound"))
-        },
-    );
+    c.wait_ready_and_bound(&ns.name, 3, || core_pods(c, &ns.name));
     let gates = |c: &super::Cluster| {
         c.json(&["-n", &ns.name, "get", "statefulset", &sts_name])["spec"]["template"]["spec"]
             ["readinessGates"]
@@ -275,14 +273,7 @@ fn an_operator_2_2_cluster_is_taken_over_with_its_claims_and_node_names() {
         Some(&text(&rendered.stdout)),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    wait_until("the adopted StatefulSet rolled out", 300, || {
-        let s = c.json(&["-n", &ns.name, "get", "statefulset", &sts_name]);
-        let st = &s["status"];
-        let done = st["updatedReplicas"] == 3
-            && st["readyReplicas"] == 3
-            && st["currentRevision"] == st["updateRevision"];
-        done.then_some(()).ok_or(format!("{st}"))
-    });
+    c.wait_rolled_out(&ns.name, &sts_name, 3);
     assert_eq!(
         claims(c, &ns.name),
         before,
@@ -310,24 +301,7 @@ fn an_operator_2_2_cluster_is_taken_over_with_its_claims_and_node_names() {
         "{}",
         sts["metadata"]
     );
-    let all = c.json(&[
-        "-n",
-        &ns.name,
-        "get",
-        "statefulset,deployment,service,configmap,secret,pvc",
-    ]);
-    for o in all["items"].as_array().unwrap() {
-        let owners = o["metadata"]["ownerReferences"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        assert!(
-            owners.iter().all(|r| r["uid"] != uid.as_str()),
-            "{} {} is still owned by the old EMQX object",
-            o["kind"],
-            o["metadata"]["name"]
-        );
-    }
+    nothing_owned_by(c, &ns.name, &uid);
 }
 
 /// Operator 3.x (`apps.emqx.io/v3beta1`): fixed names (`<n>-core`, claims `<n>-core-data-...`),
@@ -391,31 +365,7 @@ fn an_operator_3_cluster_is_taken_over_and_its_claims_retained() {
         ],
         Some(&list(&objects)),
     );
-    wait_until(
-        "the operator's core pods Ready and claims Bound",
-        240,
-        || {
-            let ready = core_pods(c, &ns.name)
-                .iter()
-                .filter(|p| {
-                    p["status"]["conditions"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .any(|x| x["type"] == "Ready" && x["status"] == "True")
-                })
-                .count();
-            let bound = c.json(&["-n", &ns.name, "get", "pvc"])["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|p| p["status"]["phase"] == "Bound")
-                .count();
-            (ready == 3 && bound == 3)
-                .then_some(())
-                .ok_or(format!("{ready} ready, {bound} bound"))
-        },
-    );
+    c.wait_ready_and_bound(&ns.name, 3, || core_pods(c, &ns.name));
     let before = claims(c, &ns.name);
     let mut pods_before: Vec<String> = core_pods(c, &ns.name)
         .iter()
@@ -474,14 +424,7 @@ fn an_operator_3_cluster_is_taken_over_and_its_claims_retained() {
     );
     let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
     c.run_steps(&dir, &steps);
-    wait_until("the adopted StatefulSet rolled out", 300, || {
-        let s = c.json(&["-n", &ns.name, "get", "statefulset", "emqx-core"]);
-        let st = &s["status"];
-        let done = st["updatedReplicas"] == 3
-            && st["readyReplicas"] == 3
-            && st["currentRevision"] == st["updateRevision"];
-        done.then_some(()).ok_or(format!("{st}"))
-    });
+    c.wait_rolled_out(&ns.name, "emqx-core", 3);
     assert_eq!(
         claims(c, &ns.name),
         before,
@@ -506,22 +449,5 @@ fn an_operator_3_cluster_is_taken_over_and_its_claims_retained() {
         None,
     );
     assert!(!gone.status.success(), "the EMQX object is deleted");
-    let all = c.json(&[
-        "-n",
-        &ns.name,
-        "get",
-        "statefulset,deployment,service,configmap,secret,pvc",
-    ]);
-    for o in all["items"].as_array().unwrap() {
-        let owners = o["metadata"]["ownerReferences"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        assert!(
-            owners.iter().all(|r| r["uid"] != uid.as_str()),
-            "{} {} is still owned by the old EMQX object",
-            o["kind"],
-            o["metadata"]["name"]
-        );
-    }
+    nothing_owned_by(c, &ns.name, &uid);
 }

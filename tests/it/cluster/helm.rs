@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::super::golden::{bin, root};
-use super::{Pss, require, scratch, text, wait_until, write};
+use super::{Pss, require, scratch, text, write};
 
 const CLASS: &str = "emqx-render-helm";
 const FULL: &str = "broker-emqx-enterprise";
@@ -22,13 +22,7 @@ fn ready_pods(c: &super::Cluster, ns: &str) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|p| {
-            p["status"]["conditions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|x| x["type"] == "Ready" && x["status"] == "True")
-        })
+        .filter(|p| super::is_ready(p))
         .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
         .collect();
     v.sort();
@@ -85,18 +79,13 @@ fn a_helm_release_is_taken_over_with_its_claims_node_names_and_client_service() 
         &["create", "--field-manager=helm", "-f", "-"],
         Some(&release),
     );
-    wait_until("the release's pods Ready and claims Bound", 240, || {
-        let bound = c.json(&["-n", &ns.name, "get", "pvc"])["items"]
+    let all_pods = || {
+        c.json(&["-n", &ns.name, "get", "pods"])["items"]
             .as_array()
             .unwrap()
-            .iter()
-            .filter(|p| p["status"]["phase"] == "Bound")
-            .count();
-        let ready = ready_pods(c, &ns.name).len();
-        (ready == 3 && bound == 3)
-            .then_some(())
-            .ok_or(format!("{ready} ready, {bound} bound"))
-    });
+            .clone()
+    };
+    c.wait_ready_and_bound(&ns.name, 3, all_pods);
     let claims = c.uids(&ns.name, "pvc");
     let pods = ready_pods(c, &ns.name);
     let svc = || c.json(&["-n", &ns.name, "get", "service", FULL]);
@@ -151,14 +140,7 @@ fn a_helm_release_is_taken_over_with_its_claims_node_names_and_client_service() 
         .collect();
     assert!(steps.len() >= 9, "{runbook}");
     c.run_steps(&dir, &steps);
-    wait_until("the adopted StatefulSet rolled out", 300, || {
-        let s = c.json(&["-n", &ns.name, "get", "statefulset", FULL]);
-        let st = &s["status"];
-        let done = st["updatedReplicas"] == 3
-            && st["readyReplicas"] == 3
-            && st["currentRevision"] == st["updateRevision"];
-        done.then_some(()).ok_or(format!("{st}"))
-    });
+    c.wait_rolled_out(&ns.name, FULL, 3);
     assert_eq!(
         c.uids(&ns.name, "pvc"),
         claims,

@@ -199,6 +199,34 @@ impl Cluster {
         }
     }
 
+    /// Waits until `pods` of the pods `which` lists are Ready and `pods` claims in `ns` Bound.
+    pub fn wait_ready_and_bound(&self, ns: &str, pods: usize, which: impl Fn() -> Vec<Value>) {
+        wait_until("the pods Ready and their claims Bound", 240, || {
+            let ready = which().iter().filter(|p| is_ready(p)).count();
+            let bound = self.json(&["-n", ns, "get", "pvc"])["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["status"]["phase"] == "Bound")
+                .count();
+            (ready == pods && bound == pods)
+                .then_some(())
+                .ok_or(format!("{ready} ready, {bound} bound"))
+        });
+    }
+
+    /// Waits until the StatefulSet `name` has rolled out: `replicas` pods updated and Ready.
+    pub fn wait_rolled_out(&self, ns: &str, name: &str, replicas: i64) {
+        wait_until("the StatefulSet rolled out", 300, || {
+            let s = self.json(&["-n", ns, "get", "statefulset", name]);
+            let st = &s["status"];
+            let done = st["updatedReplicas"] == replicas
+                && st["readyReplicas"] == replicas
+                && st["currentRevision"] == st["updateRevision"];
+            done.then_some(()).ok_or(format!("{st}"))
+        });
+    }
+
     pub fn of_role(&self, ns: &str, kind: &str, role: &str) -> Vec<Value> {
         let label = format!("apps.emqx.io/db-role={role}");
         match self.json(&["-n", ns, "get", kind, "-l", &label]) {
@@ -318,6 +346,15 @@ pub fn run(cmd: &mut Command, stdin: Option<&str>) -> Output {
             .unwrap();
     }
     child.wait_with_output().unwrap()
+}
+
+/// Whether a pod's Ready condition is True.
+pub fn is_ready(pod: &Value) -> bool {
+    pod["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|x| x["type"] == "Ready" && x["status"] == "True")
 }
 
 pub fn text(b: &[u8]) -> String {
