@@ -48,8 +48,40 @@ on_exit() {
 }
 trap on_exit EXIT
 
+# A free port below the kernel's ephemeral range (where the kernel picks the source ports of
+# outgoing connections: a port taken from it can be handed to a client connection before the
+# server that was meant to listen on it starts), none given twice in one start-up.
+PORTS_GIVEN=""
+# free_port VAR: sets VAR to such a port.
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  local port
+  port="$(python3 - "$PORTS_GIVEN" <<'PY'
+import random, socket, sys
+low = 32768
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    pass
+given = set(sys.argv[1].split())
+for _ in range(1000):
+    p = random.randrange(max(1024, low - 12000), low)
+    if str(p) in given:
+        continue
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(p)
+    break
+else:
+    sys.exit("no free port below the ephemeral range")
+PY
+)" || return 1
+  PORTS_GIVEN="$PORTS_GIVEN $port"
+  printf -v "$1" '%s' "$port"
 }
 
 # start NAME BINARY ARGS...: runs BINARY in the background, output to logs/NAME.log, and records
@@ -76,15 +108,15 @@ wait_for() {
   done
 }
 
-ETCD_PORT="$(free_port)"
-ETCD_PEER_PORT="$(free_port)"
-API_PORT="$(free_port)"
-KCM_PORT="$(free_port)"
-SCHED_PORT="$(free_port)"
-KWOK_PORT="$(free_port)"
-FLUX_METRICS_PORT="$(free_port)"
-FLUX_HEALTH_PORT="$(free_port)"
-ARTIFACT_PORT="$(free_port)"
+free_port ETCD_PORT
+free_port ETCD_PEER_PORT
+free_port API_PORT
+free_port KCM_PORT
+free_port SCHED_PORT
+free_port KWOK_PORT
+free_port FLUX_METRICS_PORT
+free_port FLUX_HEALTH_PORT
+free_port ARTIFACT_PORT
 
 # PKI: a CA, the API server's serving certificate, the service-account signing key, a token.
 P="$D/pki"
