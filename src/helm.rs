@@ -444,12 +444,15 @@ fn core_spec(c: &mut Ctx, name: &str, r: &Release) -> Value {
         }
         None => c.error("helm-value-missing", "replicaCount", "replicaCount is not in the values; the chart's default changed between versions (3, later 1)".into(), "give the release's computed values: helm get values RELEASE --all -o yaml"),
     }
-    let mut env = vec![json!({"name": "EMQX_NAME", "value": r.name})];
+    // The chart names the Erlang node after the release (EMQX_NAME in its env ConfigMap).
+    spec.insert(
+        "env".into(),
+        json!([{"name": "EMQX_NAME", "value": r.name}]),
+    );
     if let Some(s) = c.str("envFromSecret") {
         spec.insert("envFrom".into(), json!([{"secretRef": {"name": s}}]));
         c.notes.push(format!("envFromSecret {s}: still read by the pods; if it sets EMQX_NODE__COOKIE, create the cookie Secret from it instead of the runbook's value"));
     }
-    spec.insert("env".into(), Value::Array(std::mem::take(&mut env)));
     for (key, field) in [
         ("resources", "resources"),
         ("nodeSelector", "nodeSelector"),
