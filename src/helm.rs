@@ -306,9 +306,8 @@ fn config(c: &mut Ctx, ssl: bool) -> (String, bool) {
 }
 
 /// The container port of a client port: the listener's bind in the config, else the default.
-fn container_port(c: &Ctx, config_path: &str, default: i64) -> i64 {
-    env_entries(c)
-        .iter()
+fn container_port(env: &[(String, String, Value)], config_path: &str, default: i64) -> i64 {
+    env.iter()
         .find(|(_, p, _)| {
             p == config_path
                 || (config_path.starts_with("dashboard.") && p == "dashboard.listener.http.bind")
@@ -322,6 +321,7 @@ fn container_port(c: &Ctx, config_path: &str, default: i64) -> i64 {
 fn client_service(c: &Ctx) -> Value {
     let ty = c.str("service.type").unwrap_or_else(|| "ClusterIP".into());
     let exposed = ty == "LoadBalancer" || ty == "NodePort";
+    let env = env_entries(c);
     let mut ports = Vec::new();
     for (key, path, default) in CLIENT_PORTS {
         let port = match c.get(&format!("service.{key}")) {
@@ -330,7 +330,7 @@ fn client_service(c: &Ctx) -> Value {
             None => *default,
         };
         let mut p = json!({"name": key, "port": port, "protocol": "TCP",
-            "targetPort": container_port(c, path, *default)});
+            "targetPort": container_port(&env, path, *default)});
         if let Some(np) = c.get(&format!("service.nodePorts.{key}")).and_then(port_of)
             && exposed
         {
