@@ -285,6 +285,12 @@ pub fn own(objects: &[Value]) -> Result<Vec<Value>, String> {
         managed.extend(kept);
         let mut o = o.clone();
         o["metadata"]["managedFields"] = Value::Array(managed);
+        // Without the resourceVersion read a moment ago: a controller's status write in between
+        // (the StatefulSet controller after the retention patch) would make the replace fail; the
+        // fields are the ones just read, and a replace leaves status alone.
+        if let Some(m) = o["metadata"].as_object_mut() {
+            m.remove("resourceVersion");
+        }
         out.push(o);
     }
     Ok(out)
@@ -297,7 +303,7 @@ mod tests {
     #[test]
     fn every_manager_s_fields_go_to_one_apply_entry_and_status_stays() {
         let live = json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
-            "metadata": {"name": "emqx", "managedFields": [
+            "metadata": {"name": "emqx", "resourceVersion": "41", "managedFields": [
                 {"manager": "manager", "operation": "Update", "fieldsType": "FieldsV1",
                  "fieldsV1": {"f:spec": {"f:template": {"f:spec": {"f:readinessGates": {}}}}}},
                 {"manager": "kubectl-patch", "operation": "Update", "fieldsType": "FieldsV1",
@@ -315,6 +321,7 @@ mod tests {
             json!({"f:spec": {"f:replicas": {}, "f:template": {"f:spec": {"f:readinessGates": {}}}}})
         );
         assert_eq!(m[1]["subresource"], "status");
+        assert!(owned[0]["metadata"].get("resourceVersion").is_none());
         assert_eq!(owned[0]["spec"], live["spec"]);
     }
 
