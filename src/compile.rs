@@ -181,12 +181,22 @@ fn kept_variables(sources: &[Source], over: &Overrides) -> Option<crate::variabl
 
 /// The one note on kept variables: what could not be checked.
 fn variables_note(vars: &crate::variables::Vars) -> Diagnostic {
+    let mut kept = Vec::new();
+    if !vars.names().is_empty() {
+        kept.push(format!("kept for Flux to fill in: {}", vars.names().join(", ")));
+    }
+    if !vars.escapes().is_empty() {
+        kept.push(format!(
+            "Flux's escapes kept as written (Flux writes each as `${{...}}`, which EMQX fills in from its environment): {}",
+            vars.escapes().join(", ")
+        ));
+    }
     Diagnostic::note(
         "variables-kept",
         "",
         format!(
-            "kept for Flux to fill in: {}. Names, domains and tags holding them were checked with a placeholder of the same length in their place; not checked: the lengths and characters of the values, the EMQX version of a tag that is a variable (the render assumed a current one unless Settings state it), and values inside the config, which the config checksum cannot see (a new value there does not roll the pods)",
-            vars.names().join(", ")
+            "{}. Names, domains and tags holding them were checked with a placeholder of the same length in their place; not checked: the lengths and characters of the values, the EMQX version of a tag that is a variable (the render assumed a current one unless Settings state it), and values inside the config, which the config checksum cannot see (a new value there does not roll the pods)",
+            kept.join("; ")
         ),
     )
 }

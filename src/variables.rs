@@ -16,14 +16,16 @@ pub struct Vars {
     by_placeholder: BTreeMap<String, String>,
 }
 
-/// Every `${NAME...}` in `text` (Flux's envsubst syntax; `$${NAME}` is Flux's escape, left alone).
+/// Every `${NAME...}` in `text` (Flux's envsubst syntax), and every `$${NAME...}`, Flux's escape,
+/// which Flux writes out as `${NAME...}` (for EMQX's own HOCON substitution): both are opaque to
+/// the render, so both are masked and put back as written.
 fn find(text: &str) -> Vec<&str> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
     while i + 3 < bytes.len() {
-        let escaped = i > 0 && bytes[i - 1] == b'$';
-        if bytes[i] == b'$' && bytes[i + 1] == b'{' && !escaped {
+        if bytes[i] == b'$' && bytes[i + 1] == b'{' {
+            let from = if i > 0 && bytes[i - 1] == b'$' { i - 1 } else { i };
             let name_ok = bytes
                 .get(i + 2)
                 .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_');
@@ -32,7 +34,7 @@ fn find(text: &str) -> Vec<&str> {
             if let (true, Some(end)) = (name_ok, end)
                 && end < line_end
             {
-                out.push(&text[i..=end]);
+                out.push(&text[from..=end]);
                 i = end + 1;
                 continue;
             }
@@ -91,9 +93,23 @@ impl Vars {
         Some(vars)
     }
 
-    /// The variables as written, sorted.
+    /// The variables as written, sorted (Flux's escapes left out).
     pub fn names(&self) -> Vec<&str> {
-        let mut v: Vec<&str> = self.by_placeholder.values().map(String::as_str).collect();
+        self.sorted(false)
+    }
+
+    /// Flux's escapes (`$${NAME}`) as written, sorted.
+    pub fn escapes(&self) -> Vec<&str> {
+        self.sorted(true)
+    }
+
+    fn sorted(&self, escapes: bool) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .by_placeholder
+            .values()
+            .map(String::as_str)
+            .filter(|e| e.starts_with("$$") == escapes)
+            .collect();
         v.sort_unstable();
         v
     }
@@ -172,11 +188,14 @@ mod tests {
         )];
         let vars = Vars::of(&s).unwrap();
         assert_eq!(vars.names(), ["${TENANT}", "${V:=5.8.6}"]);
+        assert_eq!(vars.escapes(), ["$${NOT}"]);
         let masked = vars.mask(&s);
         let line = masked[0].text.lines().next().unwrap();
         assert_eq!(line.len(), "name: emqx-${TENANT}".len());
         assert!(!masked[0].text.contains("${TENANT}"));
-        assert!(masked[0].text.contains("$${NOT}"));
+        // The escape is masked whole (the HOCON check sees a plain value), as long as it was.
+        assert!(!masked[0].text.contains("{NOT}"), "{}", masked[0].text);
+        assert_eq!(masked[0].text.len(), s[0].text.len());
         assert_eq!(vars.restore(&masked[0].text), s[0].text);
     }
 

@@ -1040,6 +1040,36 @@ fn flux_variables_are_kept_on_request_in_every_channel() {
     );
 }
 
+/// Flux's escape `$${NAME}` in the config (EMQX's own substitution, which Flux writes out as
+/// `${NAME}`): refused as HOCON when variables are not kept (EMQX would read `$$`), passed through
+/// as written when they are, and said in the note.
+#[test]
+fn flux_escapes_in_the_config_pass_through_when_variables_are_kept() {
+    let d = tmp("fluxescape");
+    let spec = "apiVersion: apps.emqx.io/v2beta1\nkind: EMQX\nmetadata:\n  name: emqx\nspec:\n  image: emqx/emqx:5.8.6\n  config:\n    data: |\n      node.max_ports = $${EMQX_MAX_PORTS}\n";
+    std::fs::write(d.join("emqx.yaml"), spec).unwrap();
+    let refused = render(&d, &["render", "emqx.yaml"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("error[config-syntax]"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let kept = render(&d, &["render", "--keep-variables", "emqx.yaml"]);
+    assert!(kept.status.success(), "{}", text(&kept.stderr));
+    assert!(
+        text(&kept.stdout).contains("    node.max_ports = $${EMQX_MAX_PORTS}\n"),
+        "{}",
+        text(&kept.stdout)
+    );
+    let err = text(&kept.stderr);
+    assert!(
+        err.contains("Flux's escapes kept as written") && err.contains("$${EMQX_MAX_PORTS}"),
+        "{err}"
+    );
+    assert!(!err.contains("kept for Flux to fill in"), "{err}");
+}
+
 /// An export (`kubectl get emqx -o yaml`) renders: the fields the API server and the operator
 /// write are ignored with one note (no warning for the last-applied annotation or the status),
 /// and the filled-in empty `volumeClaimTemplates` means what it means to the operator: no claim.

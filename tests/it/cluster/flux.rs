@@ -181,14 +181,15 @@ fn flux_applies_the_replicants_only_after_the_cores_are_ready() {
 
 /// `keepVariables`: a spec whose name, namespace-bound domain, image tag and env hold Flux
 /// variables renders with them in place, and the real kustomize-controller's post-build
-/// substitution fills them in: the API server holds the objects under the substituted names.
+/// substitution fills them in: the API server holds the objects under the substituted names, and
+/// the config's `$${NAME}` (Flux's escape) reaches the ConfigMap as EMQX's own `${NAME}`.
 #[test]
 fn flux_fills_in_the_variables_a_render_kept() {
     let Some(c) = require() else { return };
     let ns = c.namespace("fluxvars", Pss::Restricted);
     let dir = scratch("fluxvars");
     let spec = format!(
-        "apiVersion: apps.emqx.io/v2beta1\nkind: EMQX\nmetadata:\n  name: emqx-${{TENANT}}\n  namespace: {}\nspec:\n  image: emqx/emqx-enterprise:${{EMQX_VERSION}}\n  clusterDomain: ${{CLUSTER_DOMAIN}}\n  coreTemplate:\n    spec:\n      replicas: 1\n      env:\n        - name: REGION\n          value: ${{REGION}}\n---\napiVersion: emqx-render/v1alpha1\nkind: Settings\nkeepVariables: true\n",
+        "apiVersion: apps.emqx.io/v2beta1\nkind: EMQX\nmetadata:\n  name: emqx-${{TENANT}}\n  namespace: {}\nspec:\n  image: emqx/emqx-enterprise:${{EMQX_VERSION}}\n  clusterDomain: ${{CLUSTER_DOMAIN}}\n  coreTemplate:\n    spec:\n      replicas: 1\n      env:\n        - name: REGION\n          value: ${{REGION}}\n  config:\n    data: |\n      node.max_ports = $${{EMQX_MAX_PORTS}}\n---\napiVersion: emqx-render/v1alpha1\nkind: Settings\nkeepVariables: true\n",
         ns.name
     );
     let out_dir = dir.join("flat");
@@ -246,4 +247,20 @@ fn flux_fills_in_the_variables_a_render_kept() {
         format!("emqx-blue-headless.{}.svc.cluster.local", ns.name)
     );
     assert_eq!(live["spec"]["serviceName"], "emqx-blue-headless");
+    let config = c.ok(
+        &[
+            "-n",
+            &ns.name,
+            "get",
+            "configmap",
+            "emqx-blue-configs",
+            "-o",
+            "jsonpath={.data.emqx\\.conf}",
+        ],
+        None,
+    );
+    assert!(
+        config.contains("node.max_ports = ${EMQX_MAX_PORTS}\n"),
+        "{config}"
+    );
 }
