@@ -183,7 +183,10 @@ fn kept_variables(sources: &[Source], over: &Overrides) -> Option<crate::variabl
 fn variables_note(vars: &crate::variables::Vars) -> Diagnostic {
     let mut kept = Vec::new();
     if !vars.names().is_empty() {
-        kept.push(format!("kept for Flux to fill in: {}", vars.names().join(", ")));
+        kept.push(format!(
+            "kept for Flux to fill in: {}",
+            vars.names().join(", ")
+        ));
     }
     if !vars.escapes().is_empty() {
         kept.push(format!(

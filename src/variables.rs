@@ -25,7 +25,11 @@ fn find(text: &str) -> Vec<&str> {
     let mut i = 0;
     while i + 3 < bytes.len() {
         if bytes[i] == b'$' && bytes[i + 1] == b'{' {
-            let from = if i > 0 && bytes[i - 1] == b'$' { i - 1 } else { i };
+            let from = if i > 0 && bytes[i - 1] == b'$' {
+                i - 1
+            } else {
+                i
+            };
             let name_ok = bytes
                 .get(i + 2)
                 .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_');
