@@ -7,7 +7,9 @@ Usage: compare.py RENDER.yaml ORACLE.yaml DIFFERENCES.yaml [--generation V] [--u
 Exit 0: every difference is on the list; 1: some are not (printed with object and path);
 --used FILE appends the ids of the entries that matched; --all prints listed differences too;
 --generation V (v2beta1, v2alpha1) is the compared resource's, for entries that apply to some
-generations only (their `generations` list).
+generations only (their `generations` list); an entry with `emqx-versions` (shell patterns) applies
+only when the rendered EMQX version matches one: the version Settings state on the core
+StatefulSet (`emqx-render/emqx-version`), else the tag of its `emqx` container's image.
 
 Normalization, before comparing (and nothing else is normalized):
   1. The oracle's `status`, `metadata.creationTimestamp` and pod template `creationTimestamp`
@@ -151,11 +153,31 @@ def literal_brackets(s):
     return s.replace("[", "\x01").replace("]", "\x02")
 
 
-def matches(entry, obj, path, change, generation):
+def emqx_version(render):
+    """The EMQX version of the render: stated on the core StatefulSet, else its image's tag."""
+    for o in render:
+        if o.get("kind") != "StatefulSet":
+            continue
+        stated = ((o.get("metadata") or {}).get("annotations") or {}).get("emqx-render/emqx-version")
+        if stated:
+            return str(stated)
+        for c in o["spec"]["template"]["spec"].get("containers") or []:
+            if c.get("name") == "emqx":
+                ref = str(c.get("image", "")).split("@")[0]
+                last = ref.rsplit("/", 1)[-1]
+                return last.rsplit(":", 1)[1] if ":" in last else ""
+    return ""
+
+
+def matches(entry, obj, path, change, generation, version):
     where = entry["where"] if isinstance(entry["where"], list) else [entry["where"]]
     if entry.get("change") and entry["change"] != change:
         return False
     if entry.get("generations") and generation not in entry["generations"]:
+        return False
+    if entry.get("emqx-versions") and not any(
+        fnmatch.fnmatchcase(version, v) for v in entry["emqx-versions"]
+    ):
         return False
     subject = literal_brackets(f"{obj}:{path}")
     return any(fnmatch.fnmatchcase(subject, literal_brackets(w)) for w in where)
@@ -179,8 +201,9 @@ def main(argv):
         return 2
     render, oracle, listed = load(args[0]), load(args[1]), load(args[2])[0]["differences"]
     unlisted, used = [], set()
+    version = emqx_version(render)
     for obj, path, change, ours, theirs in compare(render, oracle):
-        entry = next((e for e in listed if matches(e, obj, path, change, generation)), None)
+        entry = next((e for e in listed if matches(e, obj, path, change, generation, version)), None)
         line = f"{obj}: {path or '(whole object)'}: {change}: emqx-render {short(ours)} | operator {short(theirs)}"
         if entry is None:
             unlisted.append(line)
