@@ -167,7 +167,23 @@ impl Cluster {
 
     /// Runs a runbook's lines as printed, in `dir`, with this cluster's kubectl and our binary
     /// first on PATH as `kubectl` and `emqx-render`; each must succeed.
+    /// The command lines of a printed runbook (`kubectl ...`, `emqx-render ...`), in order,
+    /// but those `skip` says a test cannot run.
+    pub fn command_lines(runbook: &str, skip: impl Fn(&str) -> bool) -> Vec<&str> {
+        runbook
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("kubectl ") || l.starts_with("emqx-render "))
+            .filter(|l| !skip(l))
+            .collect()
+    }
+
     pub fn run_steps(&self, dir: &Path, steps: &[&str]) {
+        self.run_steps_with(dir, steps, &[]);
+    }
+
+    /// [`Cluster::run_steps`] with more environment variables for every step.
+    pub fn run_steps_with(&self, dir: &Path, steps: &[&str], env: &[(&str, &str)]) {
         let bin_dir = dir.join("bin");
         std::fs::create_dir_all(&bin_dir).unwrap();
         let ours = bin_dir.join("emqx-render");
@@ -187,7 +203,8 @@ impl Cluster {
                             self.kubectl.parent().unwrap().display(),
                             std::env::var("PATH").unwrap_or_default()
                         ),
-                    ),
+                    )
+                    .envs(env.iter().copied()),
                 None,
             );
             assert!(

@@ -23,46 +23,19 @@ fn spec(ns: &str, image: &str) -> Value {
 
 /// Runs the runbook's command lines in order (bash, in `dir`); returns the lines it ran.
 fn run_runbook(c: &Cluster, runbook: &str, dir: &Path, emqx_url: &str) -> Vec<String> {
-    // `kubectl` and `emqx-render` as the runbook names them.
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    for (name, target) in [
-        ("kubectl", c.kubectl.clone()),
-        ("emqx-render", env!("CARGO_BIN_EXE_emqx-render").into()),
-    ] {
-        let link = bin.join(name);
-        let _ = std::fs::remove_file(&link);
-        std::os::unix::fs::symlink(target, link).unwrap();
-    }
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let mut ran = Vec::new();
-    for line in runbook.lines().map(str::trim) {
-        let command = line.starts_with("kubectl ") || line.starts_with("emqx-render ");
-        // A person runs the port-forward in another terminal and exports the API key: here the
-        // fake EMQX API stands in for both.
-        if !command || line.contains(" port-forward ") {
-            continue;
-        }
-        let out = run(
-            std::process::Command::new("bash")
-                .args(["-c", line])
-                .current_dir(dir)
-                .env("PATH", &path)
-                .env("KUBECONFIG", &c.kubeconfig)
-                .env("EMQX_URL", emqx_url)
-                .env("EMQX_API_KEY", KEY)
-                .env("EMQX_API_SECRET", SECRET),
-            None,
-        );
-        assert!(
-            out.status.success(),
-            "runbook step failed: {line}\n{}{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-        ran.push(line.to_string());
-    }
-    ran
+    // A person runs the port-forward in another terminal and exports the API key: here the fake
+    // EMQX API stands in for both.
+    let steps = Cluster::command_lines(runbook, |l| l.contains(" port-forward "));
+    c.run_steps_with(
+        dir,
+        &steps,
+        &[
+            ("EMQX_URL", emqx_url),
+            ("EMQX_API_KEY", KEY),
+            ("EMQX_API_SECRET", SECRET),
+        ],
+    );
+    steps.into_iter().map(str::to_string).collect()
 }
 
 fn image(pod_template_or_pod: &Value) -> String {
