@@ -94,6 +94,33 @@ fn taken_over(objects: &[Value], ns: &str, name: &str, sts_name: &str) -> Vec<St
     out
 }
 
+/// The claim templates of a live StatefulSet as they run (immutable), without what the API
+/// server writes beside them (`status`, `creationTimestamp`).
+pub fn claim_templates(sts: &Value) -> Value {
+    let mut templates = sts
+        .pointer("/spec/volumeClaimTemplates")
+        .cloned()
+        .unwrap_or(json!([]));
+    for t in templates.as_array_mut().into_iter().flatten() {
+        if let Some(m) = t.as_object_mut() {
+            m.remove("status");
+        }
+        if let Some(meta) = t.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.remove("creationTimestamp");
+        }
+    }
+    templates
+}
+
+/// The live StatefulSet `ns/name` among `objects`.
+pub fn statefulset<'a>(objects: &'a [Value], ns: &str, name: &str) -> Option<&'a Value> {
+    objects.iter().find(|o| {
+        s(o, "/kind") == Some("StatefulSet")
+            && s(o, "/metadata/name") == Some(name)
+            && s(o, "/metadata/namespace").unwrap_or(ns) == ns
+    })
+}
+
 /// The `adopt` entries for `clusters`, from the live `objects`.
 pub fn adopt(objects: &[Value], clusters: &[(String, String)]) -> Result<Adoption, String> {
     if clusters.is_empty() {
@@ -135,18 +162,7 @@ pub fn adopt(objects: &[Value], clusters: &[(String, String)]) -> Result<Adoptio
             }
         };
         let sts_name = s(sts, "/metadata/name").unwrap_or_default();
-        let mut templates = sts
-            .pointer("/spec/volumeClaimTemplates")
-            .cloned()
-            .unwrap_or(json!([]));
-        for t in templates.as_array_mut().into_iter().flatten() {
-            if let Some(m) = t.as_object_mut() {
-                m.remove("status");
-            }
-            if let Some(meta) = t.get_mut("metadata").and_then(Value::as_object_mut) {
-                meta.remove("creationTimestamp");
-            }
-        }
+        let templates = claim_templates(sts);
         if let Some(owners) = sts
             .pointer("/metadata/ownerReferences")
             .and_then(Value::as_array)

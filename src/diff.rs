@@ -451,7 +451,7 @@ fn notes(
 
 /// Claim templates as the API server compares them on an apply: without the status it writes,
 /// the type fields it fills in and an empty creation time.
-fn claim_templates(v: &serde_json::Value) -> serde_json::Value {
+pub fn claim_templates(v: &serde_json::Value) -> serde_json::Value {
     let mut v = v.clone();
     for t in v.as_array_mut().into_iter().flatten() {
         if let Some(m) = t.as_object_mut() {

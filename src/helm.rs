@@ -185,6 +185,18 @@ fn names(c: &Ctx, r: &Release) -> (String, String) {
     (dns_name(&name), full)
 }
 
+/// The release's full name (its StatefulSet's), from the values.
+pub fn fullname(root: &Node, r: &Release) -> String {
+    let c = Ctx {
+        root,
+        file: "",
+        values: root.to_json(),
+        diags: Diagnostics::default(),
+        notes: Vec::new(),
+    };
+    names(&c, r).1
+}
+
 /// The `emqxConfig` entries as the chart writes them into `<fullname>-env`: `EMQX_` plus the key
 /// upper-cased with `EMQX_`/`EMQX.` removed and dots turned into `__`; falsy values left out.
 fn env_entries(c: &Ctx) -> Vec<(String, String, Value)> {
@@ -640,9 +652,69 @@ fn patches(c: &mut Ctx, full: &str) -> Vec<Value> {
     out
 }
 
+/// The release's StatefulSet as it runs (`--live`): the adopt entry takes its selector, headless
+/// Service and claim templates (immutable) from it instead of from what the chart's templates
+/// give for the values, and the spec's claim template follows; a note says when the two differ
+/// (a release installed from another chart version).
+fn from_live(c: &mut Ctx, sts: &Value, full: &str, settings: &mut Value, emqx: &mut Value) {
+    let live = crate::adopt::claim_templates(sts);
+    let entry = &mut settings["adopt"][0]["coreStatefulSet"];
+    let given = entry
+        .get("volumeClaimTemplates")
+        .cloned()
+        .unwrap_or(json!([]));
+    // Compared as the API server compares them (its defaults and type fields filled in).
+    if crate::diff::claim_templates(&given) != crate::diff::claim_templates(&live) {
+        c.notes.push(format!(
+            "StatefulSet {full} runs with other claim templates than these values give (installed from another chart version?): the adopt entry keeps them as they run, which a StatefulSet cannot change ({})",
+            live.as_array()
+                .into_iter()
+                .flatten()
+                .map(|t| {
+                    format!(
+                        "{} {}",
+                        t.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?"),
+                        t.pointer("/spec/resources/requests/storage")
+                            .and_then(Value::as_str)
+                            .unwrap_or("?")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if let Some(sel) = sts.pointer("/spec/selector/matchLabels") {
+        entry["selector"] = sel.clone();
+    }
+    if let Some(svc) = sts.pointer("/spec/serviceName") {
+        entry["serviceName"] = svc.clone();
+    }
+    let core = &mut emqx["spec"]["coreTemplate"]["spec"];
+    match live.as_array().and_then(|l| l.first()) {
+        Some(first) => {
+            entry["volumeClaimTemplates"] = live.clone();
+            core["volumeClaimTemplates"] = first["spec"].clone();
+        }
+        None => {
+            if let Some(m) = entry.as_object_mut() {
+                m.remove("volumeClaimTemplates");
+            }
+            if let Some(m) = core.as_object_mut() {
+                m.remove("volumeClaimTemplates");
+            }
+        }
+    }
+}
+
 /// Reads the values of a release (`helm get values RELEASE --all -o yaml`, or the values file
-/// it was installed with) and writes the spec and Settings that take it over.
-pub fn import(root: &Node, file: &str, r: &Release) -> Result<Imported, Diagnostics> {
+/// it was installed with) and writes the spec and Settings that take it over; with `live`, the
+/// release's StatefulSet as it runs, its immutable fields are taken from there.
+pub fn import(
+    root: &Node,
+    file: &str,
+    r: &Release,
+    live: Option<&Value>,
+) -> Result<Imported, Diagnostics> {
     let mut c = Ctx {
         root,
         file,
@@ -732,7 +804,7 @@ pub fn import(root: &Node, file: &str, r: &Release) -> Result<Imported, Diagnost
     if c.truthy("recreatePods") {
         c.notes.push("recreatePods is not needed: the render rolls the pods whenever their config changes (a checksum annotation)".into());
     }
-    let settings = settings(&mut c, &full, r, claims);
+    let mut settings = settings(&mut c, &full, r, claims);
     if c.diags.has_errors() {
         return Err(c.diags);
     }
@@ -747,12 +819,15 @@ pub fn import(root: &Node, file: &str, r: &Release) -> Result<Imported, Diagnost
     {
         take_over.push(format!("serviceaccount/{sa}"));
     }
-    let emqx = json!({
+    let mut emqx = json!({
         "apiVersion": "apps.emqx.io/v2beta1",
         "kind": "EMQX",
         "metadata": {"name": full, "namespace": r.namespace},
         "spec": Value::Object(spec),
     });
+    if let Some(sts) = live {
+        from_live(&mut c, sts, &full, &mut settings, &mut emqx);
+    }
     c.notes.push(format!(
         "{}/{full}: the render takes over StatefulSet {full} (its claims and the Erlang node names {}@{full}-<i>.{full}-headless.{}.svc.cluster.local) and the client Service {full} with the chart's port names",
         r.namespace, r.name, r.namespace

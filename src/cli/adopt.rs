@@ -35,7 +35,8 @@ pub struct AdoptArgs {
     pub own: bool,
 }
 
-fn load(path: &PathBuf) -> anyhow::Result<Vec<serde_json::Value>> {
+/// The objects of a file of live objects (a YAML stream or a List; `-` for standard input).
+pub(super) fn load(path: &PathBuf) -> anyhow::Result<Vec<serde_json::Value>> {
     let text = if path.as_os_str() == "-" {
         io::read_to_string(io::stdin()).context("reading standard input")?
     } else {

@@ -36,6 +36,11 @@ pub struct ConvertArgs {
     /// The release's namespace (with --from helm).
     #[arg(long, value_name = "NS", default_value = "default")]
     pub namespace: String,
+    /// The release's StatefulSet as it runs (`kubectl -n NS get statefulset FULLNAME -o yaml`; with
+    /// --from helm): its selector, headless Service and claim templates are kept as they are,
+    /// whatever chart version installed it.
+    #[arg(long, value_name = "LIVE", requires = "from")]
+    pub live: Option<PathBuf>,
     /// The file the runbook names for the output (what you commit it as; with --from helm).
     #[arg(long, value_name = "FILE", default_value = "emqx.yaml")]
     pub output_name: String,
@@ -115,7 +120,28 @@ fn helm(a: &ConvertArgs, source: &crate::input::Source) -> anyhow::Result<ExitCo
         );
         return Ok(ExitCode::from(EXIT_ERROR));
     };
-    let imported = match crate::helm::import(values, &source.name, &release) {
+    let live = match &a.live {
+        Some(path) => super::adopt::load(path)?,
+        None => Vec::new(),
+    };
+    let full = crate::helm::fullname(values, &release);
+    let sts = match &a.live {
+        Some(path) => match crate::adopt::statefulset(&live, &release.namespace, &full) {
+            Some(sts) => Some(sts),
+            None => {
+                let _ = writeln!(
+                    io::stderr().lock(),
+                    "error: {}: no StatefulSet {}/{full} (the release's); give `kubectl -n {} get statefulset {full} -o yaml`",
+                    path.display(),
+                    release.namespace,
+                    release.namespace
+                );
+                return Ok(ExitCode::from(EXIT_ERROR));
+            }
+        },
+        None => None,
+    };
+    let imported = match crate::helm::import(values, &source.name, &release, sts) {
         Ok(i) => i,
         Err(d) => {
             print_diagnostics(&d.sorted().0, false)?;

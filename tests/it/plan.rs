@@ -262,3 +262,74 @@ fn the_helm_adopted_plan_takes_the_import_as_it_is() {
         "regenerate helm-adopted/new.yaml from the import"
     );
 }
+
+/// `convert --from helm --live`: a release whose StatefulSet was created with another claim
+/// template than its values now give (here 8Gi while the values say 10Gi; a StatefulSet never
+/// takes a new claim template) is refused by `plan` when imported from the values alone, and
+/// taken over in place when the import reads the StatefulSet as it runs, with a note. With the
+/// chart's own objects as LIVE, the import is the values-only one.
+#[test]
+fn a_helm_import_keeps_the_claim_templates_the_statefulset_runs_with() {
+    let dir = std::env::temp_dir().join(format!("emqx-render-helm-live-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let values = root().join("tests/data/helm/emqx-enterprise-full.yaml");
+    let old = std::fs::read_to_string(root().join("golden/plan/helm-adopted/old.yaml")).unwrap();
+    assert_eq!(old.matches("storage: \"10Gi\"").count(), 1);
+    std::fs::write(
+        dir.join("old.yaml"),
+        old.replace("storage: \"10Gi\"", "storage: \"8Gi\""),
+    )
+    .unwrap();
+    let import = |live: Option<&Path>| {
+        let mut cmd = bin();
+        cmd.args([
+            "convert",
+            "--from",
+            "helm",
+            "--release",
+            "broker",
+            "--chart",
+        ])
+        .args(["emqx-enterprise", "--namespace", "mqtt"])
+        .arg(&values);
+        if let Some(l) = live {
+            cmd.arg("--live").arg(l);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        (text(&out.stdout), text(&out.stderr))
+    };
+    let plan = |spec: &str| {
+        std::fs::write(dir.join("new.yaml"), spec).unwrap();
+        bin()
+            .current_dir(&dir)
+            .args(["plan", "old.yaml", "new.yaml"])
+            .output()
+            .unwrap()
+    };
+    let (values_only, _) = import(None);
+    let refused = plan(&values_only);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stdout));
+    assert!(
+        text(&refused.stdout).contains("refused["),
+        "{}",
+        text(&refused.stdout)
+    );
+
+    let (from_live, notes) = import(Some(&dir.join("old.yaml")));
+    assert!(
+        notes.contains("runs with other claim templates than these values give")
+            && notes.contains("emqx-data 8Gi"),
+        "{notes}"
+    );
+    assert_eq!(from_live.matches("storage: 8Gi").count(), 2, "{from_live}");
+    let safe = plan(&from_live);
+    assert_eq!(safe.status.code(), Some(0), "{}", text(&safe.stdout));
+    assert!(text(&safe.stdout).contains("result: safe"));
+
+    let docs = |s: &str| -> Vec<serde_json::Value> { serde_saphyr::from_multiple(s).unwrap() };
+    let (same, notes) = import(Some(&root().join("golden/plan/helm-adopted/old.yaml")));
+    assert_eq!(docs(&same), docs(&values_only));
+    assert!(!notes.contains("other claim templates"), "{notes}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::super::golden::{bin, root};
-use super::{Pss, require, scratch, text, write};
+use super::{Cluster, Pss, require, scratch, text, write};
 
 const CLASS: &str = "emqx-render-helm";
 const FULL: &str = "broker-emqx-enterprise";
@@ -92,6 +92,16 @@ fn a_helm_release_is_taken_over_with_its_claims_node_names_and_client_service() 
     let (svc_uid, ports) = (svc()["metadata"]["uid"].clone(), node_ports(&svc()));
     assert_eq!(ports.len(), 5, "{ports:?}");
 
+    // The import reads the StatefulSet as the API server returns it (defaulted volumeMode,
+    // status): the same claim template as the values give, so no note says they differ.
+    let sts = write(
+        &dir,
+        "sts.yaml",
+        &c.ok(
+            &["-n", &ns.name, "get", "statefulset", FULL, "-o", "yaml"],
+            None,
+        ),
+    );
     let converted = bin()
         .args([
             "convert",
@@ -102,11 +112,17 @@ fn a_helm_release_is_taken_over_with_its_claims_node_names_and_client_service() 
             "--release",
             "broker",
         ])
-        .args(["--namespace", &ns.name])
+        .args(["--namespace", &ns.name, "--live"])
+        .arg(&sts)
         .arg(&values)
         .output()
         .unwrap();
     assert!(converted.status.success(), "{}", text(&converted.stderr));
+    assert!(
+        !text(&converted.stderr).contains("other claim templates"),
+        "{}",
+        text(&converted.stderr)
+    );
     let spec = text(&converted.stdout);
     write(&dir, "emqx.yaml", &spec);
     // Without its adopt Settings the same spec is refused: it would start new, empty claims.
@@ -132,12 +148,7 @@ fn a_helm_release_is_taken_over_with_its_claims_node_names_and_client_service() 
 
     // The runbook, line by line, as printed (its status step needs a running EMQX: left out).
     let runbook = text(&converted.stderr);
-    let steps: Vec<&str> = runbook
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with("kubectl ") || l.starts_with("emqx-render "))
-        .filter(|l| !l.starts_with("emqx-render status"))
-        .collect();
+    let steps = Cluster::command_lines(&runbook, |l| l.starts_with("emqx-render status"));
     assert!(steps.len() >= 9, "{runbook}");
     c.run_steps(&dir, &steps);
     c.wait_rolled_out(&ns.name, FULL, 3);
