@@ -825,8 +825,12 @@ pub fn import(
         "metadata": {"name": full, "namespace": r.namespace},
         "spec": Value::Object(spec),
     });
-    if let Some(sts) = live {
-        from_live(&mut c, sts, &full, &mut settings, &mut emqx);
+    match live {
+        Some(sts) => from_live(&mut c, sts, &full, &mut settings, &mut emqx),
+        None => c.notes.push(format!(
+            "the StatefulSet's selector and claim templates are the ones the 5.x chart writes for these values; to take them as they run (a release installed from another chart version), give --live with `kubectl -n {} get statefulset {full} -o yaml`",
+            r.namespace
+        )),
     }
     c.notes.push(format!(
         "{}/{full}: the render takes over StatefulSet {full} (its claims and the Erlang node names {}@{full}-<i>.{full}-headless.{}.svc.cluster.local) and the client Service {full} with the chart's port names",
