@@ -58,6 +58,11 @@ pub enum Note {
     Immutable { field: String, recipe: String },
     /// The replica count changes (no restart).
     Scale { from: String, to: String },
+    /// The StatefulSet's claim templates differ only in larger storage requests: each claim is
+    /// resized, then the StatefulSet is replaced without its pods (`sizes`: template, from, to).
+    Grow {
+        sizes: Vec<(String, String, String)>,
+    },
     /// `replicas` leaves the workload: the named HorizontalPodAutoscaler sets it from now on.
     /// `ns` is ` -n NS` (or empty), `kind` lower case.
     Autoscaled {
@@ -76,6 +81,17 @@ impl std::fmt::Display for Note {
                 write!(f, "{field} cannot change in place: {recipe}")
             }
             Note::Scale { from, to } => write!(f, "replicas {from} -> {to} (no restart)"),
+            Note::Grow { sizes } => {
+                let sizes: Vec<String> = sizes
+                    .iter()
+                    .map(|(t, from, to)| format!("{t} {from} -> {to}"))
+                    .collect();
+                write!(
+                    f,
+                    "the disks grow ({}): an apply alone is refused (claim templates cannot change in place); `plan` resizes each claim, then replaces the StatefulSet without its pods, which it adopts again (no restart)",
+                    sizes.join(", ")
+                )
+            }
             Note::Autoscaled {
                 hpa,
                 ns,
@@ -361,7 +377,7 @@ fn sts_recipe(ns: &str, name: &str, field: &str) -> String {
     );
     if field == "spec.volumeClaimTemplates" {
         format!(
-            "{orphan}. To grow the disks, also resize each claim by hand (`kubectl{ns} patch pvc <claim> -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"<size>\"}}}}}}}}'`; the StorageClass must allow volume expansion)"
+            "{orphan}. The claims that exist keep what they were made with; only new pods get the new template (a larger disk alone is planned for you: `plan` resizes the claims)"
         )
     } else {
         orphan
@@ -400,7 +416,12 @@ fn notes(
                 } else {
                     at(old, &p) != at(new, &p)
                 };
-                if differs {
+                let grows = (*f == "volumeClaimTemplates" && differs)
+                    .then(|| storage_growth(at(old, &p), at(new, &p)))
+                    .flatten();
+                if let Some(sizes) = grows {
+                    out.push(Note::Grow { sizes });
+                } else if differs {
                     let field = format!("spec.{f}");
                     let recipe = if kind == "StatefulSet" {
                         sts_recipe(&ns, name, &field)
@@ -447,6 +468,64 @@ fn notes(
         _ => {}
     }
     out
+}
+
+/// Bytes of a Kubernetes quantity (`10Gi`, `500M`, `1.5Ti`); `None` when it is not one.
+fn quantity(q: &str) -> Option<f64> {
+    let split = q
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(q.len());
+    let (number, suffix) = q.split_at(split);
+    let factor = match suffix {
+        "" => 1.0,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        "Ki" => 1024f64,
+        "Mi" => 1024f64.powi(2),
+        "Gi" => 1024f64.powi(3),
+        "Ti" => 1024f64.powi(4),
+        "Pi" => 1024f64.powi(5),
+        "Ei" => 1024f64.powi(6),
+        _ => return None,
+    };
+    number.parse::<f64>().ok().map(|n| n * factor)
+}
+
+/// When claim templates differ only in storage requests, each at least as large as before (one
+/// larger): each template's name, old and new request. Anything else (another class, access
+/// mode, label, template, a smaller disk) is `None`: the StatefulSet must be replaced by hand.
+fn storage_growth(
+    old: &serde_json::Value,
+    new: &serde_json::Value,
+) -> Option<Vec<(String, String, String)>> {
+    const STORAGE: &str = "/spec/resources/requests/storage";
+    let (old_list, new_list) = (old.as_array()?, new.as_array()?);
+    if old_list.len() != new_list.len() {
+        return None;
+    }
+    let mut sizes = Vec::new();
+    let mut resized = old.clone();
+    for ((o, n), r) in old_list
+        .iter()
+        .zip(new_list)
+        .zip(resized.as_array_mut()?.iter_mut())
+    {
+        let (from, to) = (at(o, STORAGE).as_str()?, at(n, STORAGE).as_str()?);
+        if quantity(to)? < quantity(from)? {
+            return None;
+        }
+        if quantity(to)? > quantity(from)? {
+            let name = at(n, "/metadata/name").as_str().unwrap_or("?");
+            sizes.push((name.to_string(), from.to_string(), to.to_string()));
+        }
+        *r.pointer_mut(STORAGE)? = serde_json::Value::String(to.to_string());
+    }
+    let grows = !sizes.is_empty() && claim_templates(&resized) == claim_templates(new);
+    grows.then_some(sizes)
 }
 
 /// Claim templates as the API server compares them on an apply: without the status it writes,
@@ -569,32 +648,59 @@ mod tests {
     }
 
     #[test]
-    fn image_change_restarts_and_storage_change_is_immutable() {
-        let old = json!({"metadata": {"name": "emqx-core"}, "spec": {"replicas": 3, "volumeClaimTemplates": [{"spec": {"resources": {"requests": {"storage": "10Gi"}}}}], "template": {"spec": {"containers": [{"name": "emqx", "image": "emqx/emqx:5.8.5"}]}}}});
+    fn image_change_restarts_and_storage_growth_resizes_the_claims() {
+        let old = json!({"metadata": {"name": "emqx-core"}, "spec": {"replicas": 3, "volumeClaimTemplates": [{"metadata": {"name": "emqx-data"}, "spec": {"resources": {"requests": {"storage": "10Gi"}}}}], "template": {"spec": {"containers": [{"name": "emqx", "image": "emqx/emqx:5.8.5"}]}}}});
         let mut new = old.clone();
         new["spec"]["template"]["spec"]["containers"][0]["image"] = json!("emqx/emqx:5.8.6");
         new["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] =
             json!("20Gi");
-        let r = diff(
-            &Manifest::new(vec![obj("StatefulSet", "emqx-core", old)]),
-            &Manifest::new(vec![obj("StatefulSet", "emqx-core", new)]),
-        );
-        assert_eq!(r.changes.len(), 1);
-        let notes: Vec<String> = r.changes[0].notes.iter().map(ToString::to_string).collect();
+        let notes_of = |new: &serde_json::Value| {
+            let r = diff(
+                &Manifest::new(vec![obj("StatefulSet", "emqx-core", old.clone())]),
+                &Manifest::new(vec![obj("StatefulSet", "emqx-core", new.clone())]),
+            );
+            assert_eq!(r.changes.len(), 1);
+            assert!(
+                r.changes[0]
+                    .diff
+                    .lines()
+                    .any(|l| l.starts_with('+') && l.contains("storage: ")),
+                "{}",
+                r.changes[0].diff
+            );
+            r.changes[0]
+                .notes
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        };
+        let notes = notes_of(&new);
         assert!(
-            notes[0].starts_with("spec.volumeClaimTemplates cannot change in place"),
+            notes[0].starts_with("the disks grow (emqx-data 10Gi -> 20Gi)"),
             "{notes:?}"
         );
         assert_eq!(
             notes[1],
             "pods restart: image of container emqx emqx/emqx:5.8.5 -> emqx/emqx:5.8.6"
         );
-        assert!(
-            r.changes[0]
-                .diff
-                .lines()
-                .any(|l| l.starts_with('+') && l.ends_with("storage: 20Gi"))
-        );
+        // A smaller disk, or another change of the template, cannot be done in place.
+        for (path, value) in [
+            ("/spec/resources/requests/storage", json!("5Gi")),
+            ("/spec/resources/requests/storage", json!("lots")),
+            ("/spec/storageClassName", json!("fast")),
+        ] {
+            let mut other = new.clone();
+            let t = &mut other["spec"]["volumeClaimTemplates"][0];
+            match t.pointer_mut(path) {
+                Some(v) => *v = value,
+                None => t["spec"]["storageClassName"] = value,
+            }
+            let notes = notes_of(&other);
+            assert!(
+                notes[0].starts_with("spec.volumeClaimTemplates cannot change in place"),
+                "{path}: {notes:?}"
+            );
+        }
     }
 
     #[test]

@@ -131,6 +131,10 @@ pub struct Phase {
     /// Commands to run before the phase's apply: workloads whose `replicas` pass to an HPA.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub handovers: Vec<String>,
+    /// Commands to run before the phase's apply when disks grow: resize each claim, then
+    /// delete the StatefulSet without its pods (its claim templates cannot change in place).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resizes: Vec<String>,
 }
 
 /// The plan: phases in order and whether it is safe to run.
@@ -427,6 +431,57 @@ fn claims(sts: &Object) -> Vec<String> {
         .collect()
 }
 
+/// `plan --in-place`: what needs more than an apply (claims to resize before it) is refused.
+pub fn require_in_place(p: &mut Plan) {
+    for ph in &mut p.phases {
+        if ph.resizes.is_empty() {
+            continue;
+        }
+        for ch in ph
+            .changes
+            .iter()
+            .filter(|c| c.object.starts_with("StatefulSet "))
+        {
+            p.refusals.push(Finding::new(
+                "immutable-field",
+                format!("{}: its claim templates ask for larger disks, which an apply alone cannot give (--in-place)", ch.object),
+                Some("keep the claim templates as they run (for a Helm release: convert with --live), take the cluster over, then grow the disks with a plan of its own".into()),
+            ));
+        }
+        ph.resizes.clear();
+    }
+    p.safe = p.refusals.is_empty();
+}
+
+/// The commands that grow the disks of StatefulSet `sts` (as it runs) to `sizes` (template, from,
+/// to): a patch of each claim its pods hold (the API server refuses one unless the claim's
+/// StorageClass allows volume expansion, and the runbook stops there), then the StatefulSet's
+/// deletion without its pods, which the applied one adopts again.
+fn resizes(sts: &Object, sizes: &[(String, String, String)]) -> Vec<String> {
+    let ns = sts
+        .namespace
+        .as_deref()
+        .map(|n| format!(" -n {n}"))
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for claim in claims(sts) {
+        let Some((_, _, to)) = sizes
+            .iter()
+            .find(|(t, _, _)| claim.starts_with(&format!("{t}-{}-", sts.name)))
+        else {
+            continue;
+        };
+        out.push(format!(
+            "kubectl{ns} patch pvc {claim} --type merge -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"{to}\"}}}}}}}}'"
+        ));
+    }
+    out.push(format!(
+        "kubectl{ns} delete statefulset {} --cascade=orphan",
+        sts.name
+    ));
+    out
+}
+
 /// What the EMQX node names of a StatefulSet's pods are made of: the environment that names
 /// them (`EMQX_NODE__NAME`, `EMQX_HOST`, the DNS name of the headless Service) and the pod names.
 fn node_identity(sts: &Object) -> Vec<(String, String)> {
@@ -600,6 +655,7 @@ pub fn plan(old: &Manifest, new: &Manifest, refused: &[Diagnostic], warned: &[Di
             changes: Vec::new(),
             rollouts: Vec::new(),
             handovers: Vec::new(),
+            resizes: Vec::new(),
         },
         Phase {
             number: 2,
@@ -608,6 +664,7 @@ pub fn plan(old: &Manifest, new: &Manifest, refused: &[Diagnostic], warned: &[Di
             changes: Vec::new(),
             rollouts: Vec::new(),
             handovers: Vec::new(),
+            resizes: Vec::new(),
         },
     ];
     for ch in &report.changes {
@@ -625,6 +682,9 @@ pub fn plan(old: &Manifest, new: &Manifest, refused: &[Diagnostic], warned: &[Di
                 // The runbook applies client-side (`kubectl apply -k`).
                 phase.handovers.push(diff::handover_client(ns, kind, name));
             }
+            if let (Note::Grow { sizes }, Some(before)) = (n, old_objects.get(&ch.key)) {
+                phase.resizes.extend(resizes(before, sizes));
+            }
             if let Note::Immutable { field, recipe } = n {
                 refusals.push(Finding::new(
                     "immutable-field",
@@ -640,52 +700,21 @@ pub fn plan(old: &Manifest, new: &Manifest, refused: &[Diagnostic], warned: &[Di
             notes: ch
                 .notes
                 .iter()
-                .filter(|n| matches!(n, Note::Immutable { .. } | Note::Autoscaled { .. }))
+                .filter(|n| {
+                    matches!(
+                        n,
+                        Note::Immutable { .. } | Note::Autoscaled { .. } | Note::Grow { .. }
+                    )
+                })
                 .map(ToString::to_string)
                 .collect(),
         });
         let workload_kind = matches!(obj.kind.as_str(), "StatefulSet" | "Deployment");
         if workload_kind && ch.kind != ChangeKind::Removed {
-            let reasons: Vec<String> = ch
-                .notes
-                .iter()
-                .flat_map(|n| match n {
-                    Note::Restart(why) => why.clone(),
-                    _ => Vec::new(),
-                })
-                .collect();
-            let w = workload(obj);
-            let restart = ch.kind == ChangeKind::Added || !reasons.is_empty();
-            let scale = ch.notes.iter().find_map(|n| match n {
-                Note::Scale { from, to } => Some(format!("{from} -> {to}")),
-                _ => None,
-            });
-            if restart || scale.is_some() {
-                let kind = if obj.kind == "StatefulSet" {
-                    "StatefulSet"
-                } else {
-                    "Deployment"
-                };
-                phase.rollouts.push(Rollout {
-                    cluster: phases::pod_label(obj, LABEL_INSTANCE)
-                        .unwrap_or_default()
-                        .to_string(),
-                    namespace: obj.namespace.clone().unwrap_or_default(),
-                    kind: kind.to_ascii_lowercase(),
-                    name: obj.name.clone(),
-                    role: if replicant { "replicant" } else { "core" },
-                    pods: pods(obj, &w, &new_scaled, old_objects.get(&ch.key).copied()),
-                    restart,
-                    reasons: if ch.kind == ChangeKind::Added {
-                        vec!["new workload".into()]
-                    } else {
-                        reasons
-                    },
-                    scale,
-                    version: w.version.clone(),
-                    timeout_minutes: phases::timeout_minutes(&[obj], kind),
-                });
-            }
+            let old = old_objects.get(&ch.key).copied();
+            phase
+                .rollouts
+                .extend(rollout(ch, obj, replicant, old, &new_scaled));
         }
     }
     phases.retain(|p| !p.changes.is_empty());
@@ -698,4 +727,58 @@ pub fn plan(old: &Manifest, new: &Manifest, refused: &[Diagnostic], warned: &[Di
         refusals,
         warnings,
     }
+}
+
+/// The rollout a changed workload goes through: its pods restarted, scaled, or adopted by a
+/// StatefulSet replaced for larger disks; `None` when its pods are left as they are.
+fn rollout(
+    ch: &diff::Change,
+    obj: &Object,
+    replicant: bool,
+    old: Option<&Object>,
+    new_scaled: &diff::Scaled,
+) -> Option<Rollout> {
+    let reasons: Vec<String> = ch
+        .notes
+        .iter()
+        .flat_map(|n| match n {
+            Note::Restart(why) => why.clone(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let w = workload(obj);
+    let restart = ch.kind == ChangeKind::Added || !reasons.is_empty();
+    let scale = ch.notes.iter().find_map(|n| match n {
+        Note::Scale { from, to } => Some(format!("{from} -> {to}")),
+        _ => None,
+    });
+    // A StatefulSet replaced for larger disks adopts its pods: waited for and checked.
+    let replaced = ch.notes.iter().any(|n| matches!(n, Note::Grow { .. }));
+    if !(restart || scale.is_some() || replaced) {
+        return None;
+    }
+    let kind = if obj.kind == "StatefulSet" {
+        "StatefulSet"
+    } else {
+        "Deployment"
+    };
+    Some(Rollout {
+        cluster: phases::pod_label(obj, LABEL_INSTANCE)
+            .unwrap_or_default()
+            .to_string(),
+        namespace: obj.namespace.clone().unwrap_or_default(),
+        kind: kind.to_ascii_lowercase(),
+        name: obj.name.clone(),
+        role: if replicant { "replicant" } else { "core" },
+        pods: pods(obj, &w, new_scaled, old),
+        restart,
+        reasons: if ch.kind == ChangeKind::Added {
+            vec!["new workload".into()]
+        } else {
+            reasons
+        },
+        scale,
+        version: w.version.clone(),
+        timeout_minutes: phases::timeout_minutes(&[obj], kind),
+    })
 }

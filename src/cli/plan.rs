@@ -35,6 +35,10 @@ pub struct PlanArgs {
     /// A Settings document laid over each spec's, as `render --settings` does.
     #[arg(long, value_name = "FILE")]
     pub settings: Option<PathBuf>,
+    /// Refuse what an apply alone cannot do (claims to resize, a StatefulSet to replace): the
+    /// check of the takeover runbooks, which apply the render directly.
+    #[arg(long)]
+    pub in_place: bool,
 }
 
 /// A word safe to paste into a shell.
@@ -98,11 +102,10 @@ pub fn text(p: &Plan, runbook: &str) -> String {
             }
         }
         for r in &ph.rollouts {
-            let how = if !r.restart {
-                format!(
-                    "scales {}, no pod restarts",
-                    r.scale.as_deref().unwrap_or_default()
-                )
+            let how = if let (false, Some(s)) = (r.restart, &r.scale) {
+                format!("scales {s}, no pod restarts")
+            } else if !r.restart {
+                format!("adopts its {} running pods, no pod restarts", r.pods)
             } else if r.kind == "statefulset" {
                 format!("{} pods restart one at a time", r.pods)
             } else {
@@ -181,7 +184,10 @@ pub fn run(a: PlanArgs) -> anyhow::Result<ExitCode> {
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
-    let p = plan(&old, &new.manifest, &new.refusals.0, &new.diagnostics.0);
+    let mut p = plan(&old, &new.manifest, &new.refusals.0, &new.diagnostics.0);
+    if a.in_place {
+        crate::plan::require_in_place(&mut p);
+    }
     let body = match a.format {
         PlanFormat::Json => {
             let mut s = serde_json::to_string_pretty(&p)?;

@@ -52,6 +52,7 @@ const CASES: &[(&str, bool)] = &[
     ("replicants-before-cores", true),
     ("scale-down", false),
     ("scale-up", false),
+    ("storage-growth", false),
     ("unsupported-path", true),
 ];
 
@@ -299,11 +300,12 @@ fn a_helm_import_keeps_the_claim_templates_the_statefulset_runs_with() {
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         (text(&out.stdout), text(&out.stderr))
     };
+    // As the Helm runbook checks it: in place, with nothing but the apply to run.
     let plan = |spec: &str| {
         std::fs::write(dir.join("new.yaml"), spec).unwrap();
         bin()
             .current_dir(&dir)
-            .args(["plan", "old.yaml", "new.yaml"])
+            .args(["plan", "--in-place", "old.yaml", "new.yaml"])
             .output()
             .unwrap()
     };
@@ -311,10 +313,20 @@ fn a_helm_import_keeps_the_claim_templates_the_statefulset_runs_with() {
     let refused = plan(&values_only);
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stdout));
     assert!(
-        text(&refused.stdout).contains("refused["),
+        text(&refused.stdout).contains("refused[immutable-field]")
+            && text(&refused.stdout).contains("ask for larger disks")
+            && !text(&refused.stdout).contains("patch pvc"),
         "{}",
         text(&refused.stdout)
     );
+    // Planned on its own, the larger disk of the values is a resize, not a takeover.
+    let grow = bin()
+        .current_dir(&dir)
+        .args(["plan", "old.yaml", "new.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(grow.status.code(), Some(0), "{}", text(&grow.stdout));
+    assert!(text(&grow.stdout).contains("patch pvc"));
 
     let (from_live, notes) = import(Some(&dir.join("old.yaml")));
     assert!(

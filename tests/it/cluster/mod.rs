@@ -12,6 +12,7 @@ mod flux;
 mod helm;
 mod plan_agrees;
 mod rollout;
+mod storage;
 mod upgrade;
 
 use std::collections::BTreeMap;
@@ -178,6 +179,40 @@ impl Cluster {
             .collect()
     }
 
+    /// The runbook `emqx-render plan running.yaml emqx.yaml` prints in `dir` (asserted safe).
+    pub fn safe_plan(dir: &Path) -> String {
+        let plan = run(
+            super::golden::bin().current_dir(dir).args([
+                "plan",
+                "running.yaml",
+                "emqx.yaml",
+                "--phases-dir",
+                "phases",
+            ]),
+            None,
+        );
+        let runbook = text(&plan.stdout);
+        assert!(plan.status.success(), "{runbook}{}", text(&plan.stderr));
+        runbook
+    }
+
+    /// Runs a plan's runbook (its command lines, in order, in `dir`) with the fake EMQX API at
+    /// `emqx_url` standing in for the port-forward and the API key a person sets up; gives the
+    /// lines it ran.
+    pub fn run_plan_runbook(&self, runbook: &str, dir: &Path, emqx_url: &str) -> Vec<String> {
+        let steps = Self::command_lines(runbook, |l| l.contains(" port-forward "));
+        self.run_steps_with(
+            dir,
+            &steps,
+            &[
+                ("EMQX_URL", emqx_url),
+                ("EMQX_API_KEY", super::fake_emqx::KEY),
+                ("EMQX_API_SECRET", super::fake_emqx::SECRET),
+            ],
+        );
+        steps.into_iter().map(str::to_string).collect()
+    }
+
     pub fn run_steps(&self, dir: &Path, steps: &[&str]) {
         self.run_steps_with(dir, steps, &[]);
     }
@@ -325,7 +360,7 @@ impl Cluster {
         }
     }
 
-    fn storage_class(&self, class: &str) {
+    pub fn storage_class(&self, class: &str) {
         let sc = json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
             "metadata": {"name": class}, "provisioner": "kubernetes.io/no-provisioner",
             "volumeBindingMode": "Immediate"});

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::super::fake_emqx::{self, KEY, Mode, SECRET, Scenario};
-use super::{Cluster, Pss, example, render, require, run, scratch, text, write};
+use super::super::fake_emqx::{self, Mode, Scenario};
+use super::{Cluster, Pss, example, render, require, scratch, text, write};
 
 const CLASS: &str = "emqx-render-test";
 
@@ -19,23 +19,6 @@ fn spec(ns: &str, image: &str) -> Value {
     s["spec"]["image"] = json!(image);
     s["spec"]["coreTemplate"]["spec"]["volumeClaimTemplates"]["storageClassName"] = json!(CLASS);
     s
-}
-
-/// Runs the runbook's command lines in order (bash, in `dir`); returns the lines it ran.
-fn run_runbook(c: &Cluster, runbook: &str, dir: &Path, emqx_url: &str) -> Vec<String> {
-    // A person runs the port-forward in another terminal and exports the API key: here the fake
-    // EMQX API stands in for both.
-    let steps = Cluster::command_lines(runbook, |l| l.contains(" port-forward "));
-    c.run_steps_with(
-        dir,
-        &steps,
-        &[
-            ("EMQX_URL", emqx_url),
-            ("EMQX_API_KEY", KEY),
-            ("EMQX_API_SECRET", SECRET),
-        ],
-    );
-    steps.into_iter().map(str::to_string).collect()
 }
 
 fn image(pod_template_or_pod: &Value) -> String {
@@ -132,20 +115,9 @@ fn the_runbook_upgrades_every_core_before_any_replicant() {
     let dir = scratch("upgrade");
     running_old(c, &ns, &dir);
 
-    let plan = run(
-        super::super::golden::bin().current_dir(&dir).args([
-            "plan",
-            "running.yaml",
-            "emqx.yaml",
-            "--phases-dir",
-            "phases",
-        ]),
-        None,
-    );
-    let runbook = text(&plan.stdout);
-    assert!(plan.status.success(), "{runbook}{}", text(&plan.stderr));
+    let runbook = Cluster::safe_plan(&dir);
     let fake = fake_emqx::start(Scenario::nodes("nodes-ee-5.8.6-healthy.json"), Mode::Http);
-    let ran = run_runbook(c, &runbook, &dir, &fake.url);
+    let ran = c.run_plan_runbook(&runbook, &dir, &fake.url);
     let kinds: Vec<&str> = ran
         .iter()
         .map(|l| {
