@@ -440,7 +440,7 @@ pub fn require_in_place(p: &mut Plan) {
         for ch in ph
             .changes
             .iter()
-            .filter(|c| c.object.starts_with("StatefulSet "))
+            .filter(|c| c.notes.iter().any(|n| n.starts_with("the disks grow")))
         {
             p.refusals.push(Finding::new(
                 "immutable-field",
