@@ -1,7 +1,8 @@
 //! `plan` agrees with the API server: for each change of the table, the old render is applied to
-//! a live cluster and the new render is sent as a server-side dry run. `plan OLD NEW` refuses
-//! (`immutable-field`) exactly the changes the API server rejects as immutable, and calls the
-//! others safe. Some old sides are renders tweaked the way another tool or an older render would
+//! a live cluster and the new render is sent as a server-side dry run. `plan --in-place OLD NEW`
+//! (what an apply alone can do) refuses (`immutable-field`) exactly the changes the API server
+//! rejects as immutable, and calls the others safe; a larger disk, which the API server rejects
+//! too, is one of them, and plain `plan` plans it (claims resized first, `cluster::storage`). Some old sides are renders tweaked the way another tool or an older render would
 //! have written them (a serviceName, a selector, claim template labels emqx-render never writes).
 
 use serde_json::{Value, json};
@@ -182,7 +183,7 @@ fn plan_verdict(old: &[Value], new: &Value, case: &str) -> (i32, Vec<String>) {
     let new_file = write(&dir, "emqx.yaml", &new.to_string());
     let out = run(
         super::super::golden::bin()
-            .args(["plan", "--format", "json"])
+            .args(["plan", "--in-place", "--format", "json"])
             .args([&old_file, &new_file]),
         None,
     );
