@@ -93,6 +93,9 @@ pub struct PhaseChange {
     pub object: String,
     pub change: &'static str,
     pub notes: Vec<String>,
+    /// Its claims grow before the apply (the phase's `resizes`).
+    #[serde(skip)]
+    pub grows: bool,
 }
 
 /// A workload the phase rolls out (its pods restart) or scales.
@@ -437,11 +440,7 @@ pub fn require_in_place(p: &mut Plan) {
         if ph.resizes.is_empty() {
             continue;
         }
-        for ch in ph
-            .changes
-            .iter()
-            .filter(|c| c.notes.iter().any(|n| n.starts_with("the disks grow")))
-        {
+        for ch in ph.changes.iter().filter(|c| c.grows) {
             p.refusals.push(Finding::new(
                 "immutable-field",
                 format!("{}: its claim templates ask for larger disks, which an apply alone cannot give (--in-place)", ch.object),
@@ -697,6 +696,7 @@ pub fn plan(old: &Manifest, new: &Manifest, refused: &[Diagnostic], warned: &[Di
         phase.changes.push(PhaseChange {
             object: ch.key.to_string(),
             change: change_word(ch.kind),
+            grows: ch.notes.iter().any(|n| matches!(n, Note::Grow { .. })),
             notes: ch
                 .notes
                 .iter()
