@@ -219,29 +219,8 @@ impl Cluster {
 
     /// [`Cluster::run_steps`] with more environment variables for every step.
     pub fn run_steps_with(&self, dir: &Path, steps: &[&str], env: &[(&str, &str)]) {
-        let bin_dir = dir.join("bin");
-        std::fs::create_dir_all(&bin_dir).unwrap();
-        let ours = bin_dir.join("emqx-render");
-        let _ = std::fs::remove_file(&ours);
-        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_emqx-render"), &ours).unwrap();
         for step in steps {
-            let out = run(
-                Command::new("bash")
-                    .args(["-c", step])
-                    .current_dir(dir)
-                    .env("KUBECONFIG", &self.kubeconfig)
-                    .env(
-                        "PATH",
-                        format!(
-                            "{}:{}:{}",
-                            bin_dir.display(),
-                            self.kubectl.parent().unwrap().display(),
-                            std::env::var("PATH").unwrap_or_default()
-                        ),
-                    )
-                    .envs(env.iter().copied()),
-                None,
-            );
+            let out = self.step(dir, step, env);
             assert!(
                 out.status.success(),
                 "{step}: {}{}",
@@ -249,6 +228,33 @@ impl Cluster {
                 text(&out.stderr)
             );
         }
+    }
+
+    /// Runs one runbook line with bash in `dir`, as a person would: this cluster's kubeconfig,
+    /// and `kubectl` and `emqx-render` on PATH.
+    pub fn step(&self, dir: &Path, step: &str, env: &[(&str, &str)]) -> Output {
+        let bin_dir = dir.join("bin");
+        std::fs::create_dir_all(&bin_dir).unwrap();
+        let ours = bin_dir.join("emqx-render");
+        let _ = std::fs::remove_file(&ours);
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_emqx-render"), &ours).unwrap();
+        run(
+            Command::new("bash")
+                .args(["-c", step])
+                .current_dir(dir)
+                .env("KUBECONFIG", &self.kubeconfig)
+                .env(
+                    "PATH",
+                    format!(
+                        "{}:{}:{}",
+                        bin_dir.display(),
+                        self.kubectl.parent().unwrap().display(),
+                        std::env::var("PATH").unwrap_or_default()
+                    ),
+                )
+                .envs(env.iter().copied()),
+            None,
+        )
     }
 
     /// Waits until `pods` of the pods `which` lists are Ready and `pods` claims in `ns` Bound.

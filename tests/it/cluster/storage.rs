@@ -9,7 +9,7 @@
 use serde_json::{Value, json};
 
 use super::super::fake_emqx::{self, Mode, Scenario};
-use super::{Cluster, Ns, Pss, example, render, require, run, scratch, text, write};
+use super::{Cluster, Ns, Pss, example, render, require, scratch, text, write};
 
 fn spec(ns: &str, class: &str, size: &str) -> Value {
     let mut s = example("production-v2beta1.yaml", ns);
@@ -110,20 +110,7 @@ fn without_volume_expansion_the_first_step_is_refused_and_nothing_changes() {
     let sts_uid =
         c.json(&["-n", &ns.name, "get", "statefulset", "emqx-core"])["metadata"]["uid"].clone();
     let first = Cluster::command_lines(&runbook, |l| !l.contains(" patch pvc "))[0];
-    let out = run(
-        std::process::Command::new("bash")
-            .args(["-c", first])
-            .env("KUBECONFIG", &c.kubeconfig)
-            .env(
-                "PATH",
-                format!(
-                    "{}:{}",
-                    c.kubectl.parent().unwrap().display(),
-                    std::env::var("PATH").unwrap_or_default()
-                ),
-            ),
-        None,
-    );
+    let out = c.step(&dir, first, &[]);
     assert!(!out.status.success(), "{first}: the resize was accepted");
     assert!(
         text(&out.stderr).contains("must support resize"),
